@@ -1,0 +1,198 @@
+"""`policyqa` command line: parse, call the library, print."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from .embed import EmbedderError
+from .ingest import IngestLockedError
+from .models import Passage
+from .settings import Settings, SettingsError, add_setting_flags, settings_from_args
+from .store import IndexMismatchError
+
+log = logging.getLogger("policyqa")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="policyqa",
+        description="Question answering with citations over policy documents (Korean/English).",
+    )
+    parser.add_argument("-v", "--verbose", action="store_true", help="log progress details")
+    add_setting_flags(parser)
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    ingest = commands.add_parser("ingest", help="index files (PDF, Markdown, text); incremental")
+    ingest.add_argument("paths", nargs="*", type=Path, help="files or folders (default: corpus)")
+    ingest.add_argument("--prune", action="store_true", help="remove documents no longer found")
+    ingest.add_argument("--no-progress", action="store_true", help="no progress bar")
+
+    retrieve = commands.add_parser("retrieve", help="show the passages retrieved for a question")
+    retrieve.add_argument("question")
+    retrieve.add_argument("--k", type=int, default=None, help="passages to show")
+    retrieve.add_argument(
+        "--filter",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="metadata filter, e.g. doc_id=overview-en.pdf or language=ko "
+        "(repeatable; a|b for any)",
+    )
+    retrieve.add_argument("--json", action="store_true", help="print JSON")
+
+    commands.add_parser("stats", help="documents, chunks, embedders and index location")
+    reset = commands.add_parser("reset", help="delete the index (collections and caches)")
+    reset.add_argument("--yes", action="store_true", help="do not ask for confirmation")
+
+    bench = commands.add_parser(
+        "eval-retrieval", help="page-level retrieval benchmark on pages.jsonl + questions.jsonl"
+    )
+    bench.add_argument("--pages", type=Path, required=True)
+    bench.add_argument("--questions", type=Path, required=True)
+    bench.add_argument("--json", action="store_true", help="print JSON with per-question rows")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    logging.basicConfig(
+        level=logging.INFO if args.verbose else logging.WARNING,
+        format="%(levelname)s %(name)s: %(message)s",
+    )
+    try:
+        settings = settings_from_args(args)
+        handler = _COMMANDS[args.command]
+        return handler(args, settings)
+    except (SettingsError, EmbedderError, IndexMismatchError, IngestLockedError, ValueError) as exc:
+        print(f"policyqa: error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("policyqa: interrupted", file=sys.stderr)
+        return 130
+
+
+def _pipeline(settings: Settings) -> Any:
+    from .pipeline import Pipeline
+
+    return Pipeline(settings)
+
+
+def cmd_ingest(args: argparse.Namespace, settings: Settings) -> int:
+    pipeline = _pipeline(settings)
+    show = not args.no_progress and sys.stderr.isatty()
+    report = pipeline.ingest(args.paths or None, prune=args.prune, show_progress=show)
+    for rejection in report.rejected:
+        print(f"rejected: {rejection.path}: {rejection.reason}", file=sys.stderr)
+    for doc_id in report.removed_docs:
+        print(f"removed: {doc_id}")
+    print(report.summary())
+    return 0
+
+
+def cmd_retrieve(args: argparse.Namespace, settings: Settings) -> int:
+    from .retrieve import parse_filters
+
+    filters = parse_filters(args.filter) if args.filter else None
+    passages = _pipeline(settings).search(args.question, args.k, filters)
+    if args.json:
+        print(json.dumps([passage_json(p) for p in passages], ensure_ascii=False, indent=2))
+        return 0
+    if not passages:
+        print(
+            "no passages found" + (" (index empty? run `policyqa ingest`)" if not filters else "")
+        )
+        return 0
+    for p in passages:
+        c = p.chunk
+        where = f"{c.title} ({c.doc_id}), p. {c.page_label}"
+        if c.section:
+            where += f", {c.section}"
+        print(f"[{p.rank}] {p.score:.3f}  {where}")
+        print("    " + c.text.replace("\n", " ")[:400])
+    return 0
+
+
+def passage_json(p: Passage) -> dict[str, Any]:
+    c = p.chunk
+    return {
+        "rank": p.rank,
+        "chunk_id": c.id,
+        "doc": c.doc_id,
+        "title": c.title,
+        "page": c.page,
+        "page_label": c.page_label,
+        "section": c.section,
+        "score": p.score,
+        "text": c.text,
+    }
+
+
+def cmd_stats(args: argparse.Namespace, settings: Settings) -> int:
+    pipeline = _pipeline(settings)
+    store = pipeline.store
+    store.check_compatible()
+    manifest = store.manifest()
+    location = settings.chroma_url or str((settings.home / "chroma").resolve())
+    print(f"index: {location} (collections {settings.collection}-*)")
+    print(f"embedders: {settings.embedder}")
+    print(f"documents: {len(manifest)}, chunks: {store.count_chunks()}")
+    for entry in sorted(manifest.values(), key=lambda e: e.doc_id):
+        print(
+            f"  {entry.doc_id}: {entry.pages} pages, {entry.chunks} chunks, "
+            f"{entry.language}, {entry.title}"
+        )
+    return 0
+
+
+def cmd_reset(args: argparse.Namespace, settings: Settings) -> int:
+    if not args.yes and sys.stdin.isatty():
+        answer = input(f"Delete the index '{settings.collection}'? [y/N] ")
+        if answer.strip().lower() not in {"y", "yes"}:
+            print("nothing deleted")
+            return 1
+    pipeline = _pipeline(settings)
+    deleted = pipeline.store.reset()
+    cache = settings.home / "lexical" / f"{settings.collection}.pkl"
+    cache.unlink(missing_ok=True)
+    print(f"deleted {len(deleted)} collections" + (f": {', '.join(deleted)}" if deleted else ""))
+    return 0
+
+
+def cmd_eval_retrieval(args: argparse.Namespace, settings: Settings) -> int:
+    from .evaluate import eval_retrieval
+    from .pipeline import Pipeline
+
+    k = max(settings.top_k, 30)  # enough chunks for 10 distinct pages
+
+    def build(home: Path, docs: list[Any]) -> tuple[Any, int]:
+        pipeline = Pipeline(settings.replace(home=home, chroma_url="", collection="bench"))
+        pipeline.index_documents(docs)
+        searcher = pipeline.searcher
+        return (lambda q: searcher.search(q, k)), pipeline.store.count_chunks()
+
+    report = eval_retrieval(args.pages, args.questions, build)
+    if args.json:
+        print(json.dumps(report.to_json(), ensure_ascii=False, indent=2))
+    else:
+        print(report.table())
+    return 0
+
+
+_COMMANDS = {
+    "ingest": cmd_ingest,
+    "retrieve": cmd_retrieve,
+    "stats": cmd_stats,
+    "reset": cmd_reset,
+    "eval-retrieval": cmd_eval_retrieval,
+}
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,105 @@
+"""Score fusion for hybrid retrieval: plain functions, no models.
+
+Why not equal-weight RRF: it throws away how far ahead a retriever's top result is, so a strong
+lexical match on Korean text loses to a mediocre dense neighbour. Here each retriever's scores
+are normalised per query and combined as a weighted mean in which a retriever only votes on
+chunks it can judge: BM25 cannot judge a Korean chunk for an English question, and an English-only
+embedder cannot judge a Korean chunk. Missing evidence is not counted as zero (that would bury
+every cross-language passage): such a chunk scores the weighted mean of the evidence that exists,
+times `missing_factor`, a prior that a passage in the question's own language is likelier to be
+the one asked about.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class RankedList:
+    name: str
+    scores: Mapping[str, float]  # chunk id -> raw score, for the retriever's top candidates
+    weight: float
+    judges: Callable[[str], bool]  # whether this retriever can judge a chunk (by chunk language)
+    # "max": score / best, negatives clipped to 0. Keeps how far below the best a candidate is
+    # (min-max over a top-N list would stretch small dense differences into large ones).
+    normalize: str = "max"
+    # With "max": divide by this instead of the list's own best. Dense lists share one scale
+    # (the best cosine of any of them) so a short list of poor matches does not reach 1.0.
+    scale: float | None = None
+
+
+@dataclass(frozen=True)
+class Fused:
+    chunk_id: str
+    score: float
+    parts: Mapping[str, float]  # normalised score per retriever that judged the chunk
+
+
+def normalise(
+    scores: Mapping[str, float], method: str, scale: float | None = None
+) -> dict[str, float]:
+    if not scores:
+        return {}
+    values = list(scores.values())
+    top = max(values) if scale is None else scale
+    if method == "max":
+        if top <= 0:
+            return {cid: 0.0 for cid in scores}
+        return {cid: min(1.0, max(0.0, s) / top) for cid, s in scores.items()}
+    low = min(values)
+    if top - low <= 1e-12:
+        return {cid: 1.0 for cid in scores}
+    return {cid: (s - low) / (top - low) for cid, s in scores.items()}
+
+
+MISSING_FACTOR = 0.7
+
+
+def fuse(
+    lists: list[RankedList],
+    chunk_language: Mapping[str, str],
+    missing_factor: float = MISSING_FACTOR,
+) -> list[Fused]:
+    """Weighted mean of normalised scores; retrievers that cannot judge a chunk are imputed."""
+    normalised = {lst.name: normalise(lst.scores, lst.normalize, lst.scale) for lst in lists}
+    candidates: set[str] = set()
+    for lst in lists:
+        candidates.update(cid for cid, s in lst.scores.items() if s > 0 or lst.normalize != "max")
+    fused: list[Fused] = []
+    for cid in candidates:
+        language = chunk_language.get(cid, "mixed")
+        total = 0.0
+        weight = 0.0
+        missing = 0.0
+        parts: dict[str, float] = {}
+        for lst in lists:
+            if lst.weight <= 0:
+                continue
+            if not lst.judges(language):
+                missing += lst.weight
+                continue
+            value = normalised[lst.name].get(cid, 0.0)
+            parts[lst.name] = value
+            total += lst.weight * value
+            weight += lst.weight
+        if weight > 0:
+            score = total / weight
+            if missing > 0:
+                score *= missing_factor
+            fused.append(Fused(cid, score, parts))
+    fused.sort(key=lambda f: (-f.score, f.chunk_id))
+    return fused
+
+
+def reciprocal_rank_fusion(
+    rankings: list[list[str]], weights: list[float] | None = None, k: int = 60
+) -> list[tuple[str, float]]:
+    """Classic RRF, kept as the baseline the benchmarks compare against."""
+    weights = weights or [1.0] * len(rankings)
+    scores: dict[str, float] = {}
+    for ranking, weight in zip(rankings, weights, strict=True):
+        for rank, cid in enumerate(ranking, start=1):
+            scores[cid] = scores.get(cid, 0.0) + weight / (k + rank)
+    return sorted(scores.items(), key=lambda item: (-item[1], item[0]))

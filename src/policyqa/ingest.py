@@ -1,0 +1,230 @@
+"""Incremental, idempotent ingestion: what changed gets embedded, nothing else.
+
+A file whose hash matches the manifest costs one hash; a changed file re-embeds only the chunks
+whose text changed; a bad file is reported by name and skipped. One ingest at a time (a lock).
+"""
+
+from __future__ import annotations
+
+import fcntl
+import fnmatch
+import logging
+import time
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+from langchain_core.embeddings import Embeddings
+
+from .embed import EmbedderSpec
+from .load import SUPPORTED_SUFFIXES, LoadError, file_sha256, load_file
+from .models import Chunk, Document, IngestReport, Rejection
+from .split import split_document
+from .store import Store
+
+log = logging.getLogger(__name__)
+
+Progress = Callable[[int], None]
+
+
+class IngestLockedError(RuntimeError):
+    """Another ingest holds the lock."""
+
+
+@dataclass(frozen=True)
+class SourceFile:
+    path: Path
+    doc_id: str
+
+
+def discover(
+    paths: Sequence[Path], exclude: Sequence[str] = ()
+) -> tuple[list[SourceFile], list[Rejection]]:
+    """Supported files under the given paths; doc ids are relative to the folder given."""
+    found: list[SourceFile] = []
+    rejected: list[Rejection] = []
+    for root in paths:
+        if not root.exists():
+            rejected.append(Rejection(str(root), "no such file or folder"))
+            continue
+        if root.is_file():
+            candidates = [(root, root.name)]
+        else:
+            candidates = [
+                (p, p.relative_to(root).as_posix()) for p in sorted(root.rglob("*")) if p.is_file()
+            ]
+        for path, doc_id in candidates:
+            parts = Path(doc_id).parts
+            if any(fnmatch.fnmatch(part, pattern) for part in parts for pattern in exclude):
+                continue
+            if path.suffix.lower() not in SUPPORTED_SUFFIXES:
+                if root.is_file():
+                    rejected.append(
+                        Rejection(str(path), f"unsupported file type {path.suffix or '(none)'}")
+                    )
+                continue
+            found.append(SourceFile(path, doc_id))
+    return found, rejected
+
+
+@contextmanager
+def ingest_lock(home: Path) -> Iterator[None]:
+    home.mkdir(parents=True, exist_ok=True)
+    with (home / "ingest.lock").open("w") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError as exc:
+            raise IngestLockedError(
+                f"another ingest is running on {home} (lock {home / 'ingest.lock'}); "
+                "wait for it to finish"
+            ) from exc
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+class Indexer:
+    """Splits, embeds and writes documents into the store."""
+
+    def __init__(
+        self,
+        store: Store,
+        embedders: Sequence[tuple[EmbedderSpec, Embeddings]],
+        chunk_words: int = 120,
+        chunk_overlap: int = 20,
+        batch_size: int = 64,
+    ) -> None:
+        self.store = store
+        self.embedders = list(embedders)
+        self.chunk_words = chunk_words
+        self.chunk_overlap = chunk_overlap
+        self.batch_size = batch_size
+        self._dims_checked: set[EmbedderSpec] = set()
+
+    def index_document(
+        self, doc: Document, report: IngestReport, progress: Progress | None
+    ) -> None:
+        chunks = split_document(doc, self.chunk_words, self.chunk_overlap)
+        existing = self.store.existing_hashes(doc.doc_id)
+        fresh = [c for c in chunks if existing.get(c.id) != c.content_hash]
+        vectors = self._embed(fresh, progress)
+        removed = self.store.write_document(doc, chunks, vectors)
+        report.added += sum(1 for c in fresh if c.id not in existing)
+        report.updated += sum(1 for c in fresh if c.id in existing)
+        report.skipped += len(chunks) - len(fresh)
+        report.removed += removed
+        report.pages += doc.page_count
+
+    def _embed(
+        self, chunks: Sequence[Chunk], progress: Progress | None
+    ) -> dict[EmbedderSpec, dict[str, list[float]]]:
+        out: dict[EmbedderSpec, dict[str, list[float]]] = {}
+        for spec, embeddings in self.embedders:
+            todo = [c for c in chunks if spec.covers(c.language)]
+            vectors: dict[str, list[float]] = {}
+            for start in range(0, len(todo), self.batch_size):
+                batch = todo[start : start + self.batch_size]
+                embedded = embeddings.embed_documents([c.context_text for c in batch])
+                if spec not in self._dims_checked and embedded:
+                    self.store.check_dimension(spec, len(embedded[0]))
+                    self._dims_checked.add(spec)
+                vectors.update(zip((c.id for c in batch), embedded, strict=True))
+                if progress is not None and spec == self.embedders[0][0]:
+                    progress(len(batch))
+            out[spec] = vectors
+        return out
+
+    def embedded_count(self, chunks: Sequence[Chunk]) -> int:
+        return sum(1 for c in chunks for spec, _ in self.embedders if spec.covers(c.language))
+
+
+def ingest(
+    paths: Sequence[Path],
+    indexer: Indexer,
+    *,
+    home: Path,
+    exclude: Sequence[str] = (),
+    max_bytes: int | None = None,
+    prune: bool = False,
+    show_progress: bool = False,
+) -> IngestReport:
+    started = time.perf_counter()
+    report = IngestReport()
+    store = indexer.store
+    with ingest_lock(home):
+        store.check_compatible()
+        files, rejected = discover(paths, exclude)
+        report.rejected.extend(rejected)
+        manifest = store.manifest()
+        seen: set[str] = set()
+        todo: list[tuple[SourceFile, str]] = []
+        for source in files:
+            seen.add(source.doc_id)
+            report.files += 1
+            try:
+                file_hash = file_sha256(source.path)
+            except OSError as exc:
+                report.rejected.append(Rejection(str(source.path), f"cannot read: {exc}"))
+                continue
+            entry = manifest.get(source.doc_id)
+            if entry is not None and entry.file_hash == file_hash:
+                report.unchanged_files += 1
+                report.skipped += entry.chunks
+                report.pages += entry.pages
+                continue
+            todo.append((source, file_hash))
+        changed = False
+        bar = _progress_bar(len(todo), show_progress)
+        for source, _ in todo:
+            try:
+                doc = load_file(source.path, source.doc_id, max_bytes=max_bytes)
+            except LoadError as exc:
+                report.rejected.append(Rejection(str(source.path), str(exc)))
+                _advance_file(bar)
+                continue
+            before = report.added + report.updated
+            indexer.index_document(doc, report, None)
+            report.embedded += report.added + report.updated - before
+            changed = True
+            _advance_file(bar, source.doc_id)
+        if prune:
+            for doc_id in sorted(set(manifest) - seen):
+                report.removed += store.remove_document(doc_id)
+                report.removed_docs.append(doc_id)
+                changed = True
+        if changed:
+            store.touch_state()
+        if bar is not None:
+            bar.close()
+    report.seconds = time.perf_counter() - started
+    return report
+
+
+def index_documents(docs: Sequence[Document], indexer: Indexer) -> IngestReport:
+    """Index already-loaded documents (benchmarks, tests): no files, no lock."""
+    started = time.perf_counter()
+    report = IngestReport(files=len(docs))
+    for doc in docs:
+        before = report.added + report.updated
+        indexer.index_document(doc, report, None)
+        report.embedded += report.added + report.updated - before
+    indexer.store.touch_state()
+    report.seconds = time.perf_counter() - started
+    return report
+
+
+def _progress_bar(total: int, enabled: bool):  # type: ignore[no-untyped-def]
+    if not enabled or total == 0:
+        return None
+    from tqdm import tqdm
+
+    return tqdm(total=total, unit="file", desc="ingest", leave=False)
+
+
+def _advance_file(bar, name: str = "") -> None:  # type: ignore[no-untyped-def]
+    if bar is not None:
+        if name:
+            bar.set_postfix_str(name[-40:])
+        bar.update(1)

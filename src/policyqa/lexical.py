@@ -1,0 +1,294 @@
+"""Lexical retrieval: BM25 (bm25s) over Kiwi morphemes for Korean, stems for English.
+
+Korean text is analysed with Kiwi and keeps content morphemes (nouns, verb and adjective
+stems, roots, numbers, foreign words); Latin-script words are lower-cased, stop words dropped
+and stemmed (Snowball). Long Korean compound nouns also add their character bigrams, so a query
+for "특별협약" finds "초광역특별협약".
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+import re
+import threading
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+import numpy as np
+
+_HANGUL = re.compile(r"[\uac00-\ud7a3]")
+_WORD = re.compile(r"[A-Za-z][A-Za-z0-9'’\-]*|\d+(?:[.,]\d+)*")
+_KEEP_TAGS = ("NNG", "NNP", "NNB", "NR", "NP", "VV", "VA", "XR", "SL", "SN", "SH", "MAG", "W_")
+_STRIP = ".,;:!?()[]{}\"'`’“”%·-"
+
+ENGLISH_STOP_WORDS = frozenset(
+    [
+        "a",
+        "about",
+        "above",
+        "after",
+        "again",
+        "against",
+        "all",
+        "am",
+        "an",
+        "and",
+        "any",
+        "are",
+        "as",
+        "at",
+        "be",
+        "because",
+        "been",
+        "before",
+        "being",
+        "below",
+        "between",
+        "both",
+        "but",
+        "by",
+        "can",
+        "could",
+        "did",
+        "do",
+        "does",
+        "doing",
+        "down",
+        "during",
+        "each",
+        "few",
+        "for",
+        "from",
+        "further",
+        "had",
+        "has",
+        "have",
+        "having",
+        "he",
+        "her",
+        "here",
+        "hers",
+        "herself",
+        "him",
+        "himself",
+        "his",
+        "how",
+        "i",
+        "if",
+        "in",
+        "into",
+        "is",
+        "it",
+        "its",
+        "itself",
+        "just",
+        "me",
+        "more",
+        "most",
+        "my",
+        "myself",
+        "no",
+        "nor",
+        "not",
+        "now",
+        "of",
+        "off",
+        "on",
+        "once",
+        "only",
+        "or",
+        "other",
+        "our",
+        "ours",
+        "ourselves",
+        "out",
+        "over",
+        "own",
+        "same",
+        "she",
+        "should",
+        "so",
+        "some",
+        "such",
+        "than",
+        "that",
+        "the",
+        "their",
+        "theirs",
+        "them",
+        "themselves",
+        "then",
+        "there",
+        "these",
+        "they",
+        "this",
+        "those",
+        "through",
+        "to",
+        "too",
+        "under",
+        "until",
+        "up",
+        "very",
+        "was",
+        "we",
+        "were",
+        "what",
+        "when",
+        "where",
+        "which",
+        "while",
+        "who",
+        "whom",
+        "why",
+        "will",
+        "with",
+        "would",
+        "you",
+        "your",
+        "yours",
+        "yourself",
+        "yourselves",
+        "s",
+        "t",
+        "don",
+    ]
+)
+
+
+@functools.cache
+def shared_kiwi() -> Any:
+    """One Kiwi per process: loading its model takes about a second."""
+    from kiwipiepy import Kiwi
+
+    return Kiwi()
+
+
+class Tokenizer:
+    """Language-aware tokens for BM25. Kiwi loads on first Korean text, once per process."""
+
+    def __init__(self, bigrams: bool = True) -> None:
+        self._kiwi: Any = None
+        self._stemmer: Any = None
+        self._lock = threading.Lock()
+        self.bigrams = bigrams
+
+    @property
+    def kiwi(self) -> Any:
+        with self._lock:
+            if self._kiwi is None:
+                self._kiwi = shared_kiwi()
+            return self._kiwi
+
+    def _stem(self, word: str) -> str:
+        if self._stemmer is None:
+            import Stemmer
+
+            self._stemmer = Stemmer.Stemmer("english")
+        return str(self._stemmer.stemWord(word))
+
+    def _latin(self, word: str) -> str | None:
+        word = word.strip(_STRIP).lower().replace("’", "'")
+        if not word or word in ENGLISH_STOP_WORDS:
+            return None
+        if word[0].isdigit():
+            return word.replace(",", "")
+        return self._stem(word)
+
+    def tokenize(self, text: str) -> list[str]:
+        return self.tokenize_many([text])[0]
+
+    def tokenize_many(self, texts: Sequence[str]) -> list[list[str]]:
+        results: list[list[str] | None] = [None] * len(texts)
+        korean_idx = [i for i, t in enumerate(texts) if _HANGUL.search(t)]
+        for i, text in enumerate(texts):
+            if results[i] is None and i not in set(korean_idx):
+                results[i] = self._english(text)
+        if korean_idx:
+            analysed = self.kiwi.tokenize([texts[i] for i in korean_idx])
+            for i, tokens in zip(korean_idx, analysed, strict=True):
+                results[i] = self._korean(tokens)
+        return [r if r is not None else [] for r in results]
+
+    def _english(self, text: str) -> list[str]:
+        out = []
+        for match in _WORD.finditer(text):
+            token = self._latin(match.group(0))
+            if token:
+                out.append(token)
+        return out
+
+    def _korean(self, tokens: Iterable[Any]) -> list[str]:
+        out: list[str] = []
+        for token in tokens:
+            tag = str(token.tag)
+            if not tag.startswith(_KEEP_TAGS):
+                continue
+            form = str(token.form)
+            if tag.startswith(("SL", "SN", "SH", "W_")):
+                latin = self._latin(form)
+                if latin:
+                    out.append(latin)
+                continue
+            if tag.startswith(("VV", "VA")):
+                form = form + "다"
+            out.append(form)
+            if self.bigrams and tag.startswith("NN") and len(form) >= 4:
+                out.extend(form[i : i + 2] for i in range(len(form) - 1))
+        return out
+
+
+class LexicalIndex:
+    """BM25 over pre-tokenized chunks; scores every chunk so filters can mask any subset."""
+
+    def __init__(self, ids: Sequence[str], tokens: Sequence[Sequence[str]]) -> None:
+        import bm25s
+
+        logging.getLogger("bm25s").setLevel(logging.WARNING)  # it logs every build at DEBUG
+        self.ids = list(ids)
+        self._bm25: Any = None
+        if self.ids:
+            self._bm25 = bm25s.BM25(k1=1.2, b=0.75, method="lucene")
+            # bm25s needs at least one token per document; "" stands for an empty one.
+            corpus = [list(t) if t else [""] for t in tokens]
+            self._bm25.index(corpus, show_progress=False)
+            self._vocab = self._bm25.vocab_dict
+
+    def __len__(self) -> int:
+        return len(self.ids)
+
+    def scores(self, query_tokens: Sequence[str]) -> np.ndarray:
+        """BM25 score of every chunk (same order as `ids`); zeros when no query term is known."""
+        if self._bm25 is None:
+            return np.zeros(0, dtype=np.float32)
+        known = [t for t in query_tokens if t in self._vocab]
+        if not known:
+            return np.zeros(len(self.ids), dtype=np.float32)
+        return np.asarray(self._bm25.get_scores(known), dtype=np.float32)
+
+    def max_score(self, query_tokens: Sequence[str]) -> float:
+        """An upper bound of the score any chunk could reach: sum of (k1 + 1) * idf per term."""
+        if self._bm25 is None:
+            return 0.0
+        known = [t for t in query_tokens if t in self._vocab]
+        if not known:
+            return 0.0
+        ids = [self._vocab[t] for t in known]
+        idf = self._idf_of(ids)
+        return float((self._bm25.k1 + 1) * idf.sum())
+
+    def _idf_of(self, token_ids: list[int]) -> np.ndarray:
+        n_docs = len(self.ids)
+        df = self._doc_freq()
+        counts = df[np.asarray(token_ids)]
+        # Lucene's idf, as bm25s uses for method="lucene".
+        return np.asarray(np.log(1 + (n_docs - counts + 0.5) / (counts + 0.5)), dtype=np.float64)
+
+    def _doc_freq(self) -> np.ndarray:
+        cached: np.ndarray | None = getattr(self, "_df", None)
+        if cached is None:
+            indptr = self._bm25.scores["indptr"]
+            cached = np.diff(np.asarray(indptr)).astype(np.float64)
+            self._df = cached
+        return cached

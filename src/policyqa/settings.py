@@ -1,0 +1,118 @@
+"""Every setting, declared once: name, default, help, environment variable and CLI flag.
+
+`Settings.from_env()` reads `POLICYQA_*` variables; the CLI adds one flag per setting
+(`--chunk-words`, ...) that overrides the environment.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+from typing import Any
+
+DEFAULT_EMBEDDER = "use-multilingual,sentence-transformers:all-MiniLM-L6-v2@en"
+
+
+def _setting(default: Any, help: str) -> Any:
+    return field(default=default, metadata={"help": help})
+
+
+@dataclass(frozen=True)
+class Settings:
+    home: Path = _setting(
+        Path(".policyqa"), "Data directory: local Chroma database, lexical cache, lock files."
+    )
+    corpus: Path = _setting(Path("corpus"), "Default folder that `ingest` reads.")
+    chroma_url: str = _setting(
+        "", "Chroma server URL (e.g. http://127.0.0.1:8000). Empty: embedded Chroma under home."
+    )
+    collection: str = _setting("policyqa", "Prefix of the Chroma collection names.")
+    embedder: str = _setting(
+        DEFAULT_EMBEDDER,
+        "Dense embedders, comma-separated. 'use-multilingual' or 'sentence-transformers:<path or "
+        "name>'; '@en' / '@ko' limits one to chunks and questions of that language. The first "
+        "must cover all languages.",
+    )
+    chunk_words: int = _setting(120, "Target chunk size in words (USE works best near 128).")
+    chunk_overlap: int = _setting(20, "Words carried over between neighbouring chunks.")
+    batch_size: int = _setting(64, "Chunks per embedding batch.")
+    max_file_mb: float = _setting(100.0, "Files larger than this (MB) are rejected.")
+    exclude: str = _setting("README*,.*,_*", "Comma-separated file-name globs that ingest skips.")
+    top_k: int = _setting(5, "Passages returned by retrieval.")
+    candidates: int = _setting(50, "Candidates each retriever contributes before fusion.")
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None, **overrides: Any) -> Settings:
+        env = os.environ if env is None else env
+        values: dict[str, Any] = {}
+        for f in fields(cls):
+            raw = env.get(env_name(f.name))
+            if raw is not None and raw != "":
+                values[f.name] = _coerce(f.name, f.default, raw)
+        for name, value in overrides.items():
+            if value is not None:
+                values[name] = _coerce(name, getattr(cls, name, None), value)
+        return cls(**values)
+
+    def replace(self, **changes: Any) -> Settings:
+        return dataclasses.replace(self, **changes)
+
+
+def env_name(name: str) -> str:
+    return "POLICYQA_" + name.upper()
+
+
+def flag_name(name: str) -> str:
+    return "--" + name.replace("_", "-")
+
+
+def _coerce(name: str, default: Any, value: Any) -> Any:
+    if not isinstance(value, str):
+        return value
+    try:
+        if isinstance(default, bool):
+            return value.strip().lower() in {"1", "true", "yes", "on"}
+        if isinstance(default, int):
+            return int(value)
+        if isinstance(default, float):
+            return float(value)
+        if isinstance(default, Path):
+            return Path(value)
+    except ValueError as exc:
+        raise SettingsError(
+            f"{env_name(name)}: cannot read {value!r} as {type(default).__name__}"
+        ) from exc
+    return value
+
+
+class SettingsError(ValueError):
+    """A setting has a value that cannot be used."""
+
+
+def setting_rows() -> list[tuple[str, str, str, str]]:
+    """(env var, CLI flag, default, help) for every setting: the README table."""
+    return [
+        (env_name(f.name), flag_name(f.name), str(f.default), f.metadata["help"])
+        for f in fields(Settings)
+    ]
+
+
+def add_setting_flags(parser: argparse.ArgumentParser) -> None:
+    group = parser.add_argument_group("settings (each also read from its POLICYQA_* variable)")
+    for f in fields(Settings):
+        group.add_argument(
+            flag_name(f.name),
+            dest=f"setting_{f.name}",
+            default=None,
+            metavar=f.name.upper(),
+            help=f"{f.metadata['help']} [{env_name(f.name)}, default {f.default}]",
+        )
+
+
+def settings_from_args(args: argparse.Namespace, env: Mapping[str, str] | None = None) -> Settings:
+    overrides = {f.name: getattr(args, f"setting_{f.name}", None) for f in fields(Settings)}
+    return Settings.from_env(env, **overrides)

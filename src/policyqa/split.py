@@ -1,0 +1,191 @@
+"""Splitting: structure-aware chunks with a section path, never crossing a page.
+
+Headings are Markdown headings and the numbering styles of Korean and English official
+documents (`1.`, `가.`, `(1)`, `□`, `○`, `제3조`, `Ⅱ.` ...). Their nesting is inferred the way an
+outline is read: a style seen again closes everything opened below it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+from .load import detect_language
+from .models import SECTION_SEPARATOR, Chunk, Document
+
+_HEADING_STYLES: list[tuple[str, re.Pattern[str]]] = [
+    ("chapter", re.compile(r"^제\s*\d+\s*[장편]")),
+    ("part", re.compile(r"^제\s*\d+\s*절")),
+    ("article", re.compile(r"^제\s*\d+\s*조(?:의\s*\d+)?\s*[(（]")),
+    ("roman", re.compile(r"^(?:[ⅠⅡⅢⅣⅤⅥⅦⅧⅨⅩ]+|[IVX]{1,5})\.?\s+\S")),
+    ("num2", re.compile(r"^\d{1,2}\.\d{1,2}\.?\s+\S")),
+    ("num", re.compile(r"^\d{1,2}\.\s+\S")),
+    ("ganada", re.compile(r"^[가나다라마바사아자차카타파하]\.\s+\S")),
+    ("paren", re.compile(r"^[(（]\d{1,2}[)）]\s*\S")),
+    ("alpha", re.compile(r"^[(（][a-z][)）]\s+\S")),
+    ("box", re.compile(r"^[□■]\s*\S")),
+    ("circle", re.compile(r"^[○◦●]\s*\S")),
+]
+_MD_HEADING = re.compile(r"^(#{1,6})\s+(.+?)\s*#*\s*$")
+_SENTENCE_END = re.compile(r"(?<=[.!?。])\s+|(?<=다\.)(?=\S)")
+_TITLE_CHARS = 60
+
+
+def heading_style(line: str) -> tuple[str, str] | None:
+    """(style, title) when the line opens a section, else None."""
+    stripped = line.strip()
+    if not stripped:
+        return None
+    md = _MD_HEADING.match(stripped)
+    if md:
+        return f"md{len(md.group(1))}", md.group(2).strip()
+    if len(stripped.split()) > 40:  # a long paragraph that happens to start with "1."
+        return None
+    for style, pattern in _HEADING_STYLES:
+        if pattern.match(stripped):
+            return style, stripped
+    return None
+
+
+def _short_title(title: str) -> str:
+    title = title.replace("**", "").strip()
+    return title if len(title) <= _TITLE_CHARS else title[: _TITLE_CHARS - 1].rstrip() + "…"
+
+
+class SectionTracker:
+    """Keeps the open sections while lines are read in order."""
+
+    def __init__(self) -> None:
+        self._stack: list[tuple[str, str]] = []
+
+    def feed(self, style: str, title: str) -> None:
+        if style.startswith("md"):
+            level = int(style[2:])
+            while self._stack and not (
+                self._stack[-1][0].startswith("md") and int(self._stack[-1][0][2:]) < level
+            ):
+                self._stack.pop()
+        else:
+            styles = [s for s, _ in self._stack]
+            if style in styles:
+                del self._stack[styles.index(style) :]
+        self._stack.append((style, _short_title(title)))
+
+    @property
+    def path(self) -> str:
+        return str(SECTION_SEPARATOR.join([title for _, title in self._stack]))
+
+
+@dataclass
+class _Block:
+    section: str
+    lines: list[str]
+
+    @property
+    def words(self) -> int:
+        return sum(len(line.split()) for line in self.lines)
+
+
+def content_hash(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
+
+
+def chunk_id(doc_id: str, page: int, ordinal: int) -> str:
+    return f"{doc_id}#p{page}#c{ordinal}"
+
+
+def split_document(doc: Document, max_words: int = 120, overlap_words: int = 20) -> list[Chunk]:
+    if max_words < 10:
+        raise ValueError("chunk size must be at least 10 words")
+    overlap_words = max(0, min(overlap_words, max_words // 2))
+    tracker = SectionTracker()
+    chunks: list[Chunk] = []
+    for page in doc.pages:
+        blocks = _blocks(page.text, tracker)
+        texts = list(_pack_blocks(blocks, max_words, overlap_words))
+        for ordinal, (section, text) in enumerate(texts):
+            chunks.append(
+                Chunk(
+                    id=chunk_id(doc.doc_id, page.page, ordinal),
+                    doc_id=doc.doc_id,
+                    title=doc.title,
+                    page=page.page,
+                    page_label=page.page_label,
+                    section=section,
+                    language=detect_language(text) if doc.language == "mixed" else doc.language,
+                    text=text,
+                    content_hash=content_hash(f"{doc.title}\x00{section}\x00{text}"),
+                    ordinal=ordinal,
+                )
+            )
+    return chunks
+
+
+def _blocks(text: str, tracker: SectionTracker) -> list[_Block]:
+    """Consecutive lines under the same section; a heading line starts a new block."""
+    blocks: list[_Block] = [_Block(tracker.path, [])]
+    for raw in text.splitlines():
+        line = raw.strip()
+        if not line:
+            continue
+        heading = heading_style(line)
+        if heading is not None:
+            tracker.feed(*heading)
+            blocks.append(_Block(tracker.path, []))
+        blocks[-1].lines.append(line)
+    return [b for b in blocks if b.lines]
+
+
+def _pack_blocks(
+    blocks: list[_Block], max_words: int, overlap_words: int
+) -> Iterator[tuple[str, str]]:
+    """Yield (section, text) chunks; tiny blocks (a lone heading) join the block after them."""
+    min_words = max(5, max_words // 4)
+    carry: list[str] = []
+    for index, block in enumerate(blocks):
+        lines = carry + block.lines
+        is_last = index == len(blocks) - 1
+        if not is_last and sum(len(x.split()) for x in lines) < min_words:
+            carry = lines
+            continue
+        carry = []
+        for text in _pack_lines(lines, max_words, overlap_words):
+            yield block.section, text
+
+
+def _units(line: str, max_words: int) -> Iterator[str]:
+    words = line.split()
+    if len(words) <= max_words:
+        yield line
+        return
+    for sentence in _SENTENCE_END.split(line):
+        sentence_words = sentence.split()
+        for start in range(0, len(sentence_words), max_words):
+            yield " ".join(sentence_words[start : start + max_words])
+
+
+def _pack_lines(lines: list[str], max_words: int, overlap_words: int) -> Iterator[str]:
+    units = [u for line in lines for u in _units(line, max_words)]
+    current: list[str] = []
+    size = 0
+    fresh = 0  # words in `current` not carried over from the previous chunk
+    for unit in units:
+        n = len(unit.split())
+        if current and size + n > max_words and fresh > 0:
+            yield "\n".join(current)
+            tail: list[str] = []
+            tail_size = 0
+            for previous in reversed(current):
+                m = len(previous.split())
+                if tail_size + m > overlap_words:
+                    break
+                tail.insert(0, previous)
+                tail_size += m
+            current, size, fresh = tail, tail_size, 0
+        current.append(unit)
+        size += n
+        fresh += n
+    if current and fresh > 0:
+        yield "\n".join(current)

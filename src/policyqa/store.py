@@ -1,0 +1,306 @@
+"""Chroma adapter: the system of record for chunks, vectors and the document manifest.
+
+Collections (prefix from settings):
+- `<prefix>-chunks`: every chunk's text and metadata, with the first embedder's vectors;
+- `<prefix>-vec-<slug>`: vectors of each further embedder (only the languages it covers);
+- `<prefix>-docs`: one record per document (file hash, pages, chunk count): the manifest.
+Each vector collection records the embedder (and its dimension once known) that built it.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlparse
+
+from .embed import EmbedderSpec
+from .models import Chunk, Document
+
+_STATE_ID = "__state__"
+_PAGE = 5000  # rows per Chroma get() call when reading everything
+
+
+class IndexMismatchError(RuntimeError):
+    """The index was built with other embedders than the settings ask for."""
+
+
+@dataclass(frozen=True)
+class ManifestEntry:
+    doc_id: str
+    title: str
+    file_hash: str
+    language: str
+    pages: int
+    chunks: int
+    source_path: str
+
+
+def make_client(home: Path, chroma_url: str = "") -> Any:
+    import chromadb
+    from chromadb.config import Settings as ChromaSettings
+
+    chroma_settings = ChromaSettings(anonymized_telemetry=False)
+    if chroma_url:
+        parsed = urlparse(chroma_url if "://" in chroma_url else f"http://{chroma_url}")
+        if not parsed.hostname:
+            raise ValueError(f"POLICYQA_CHROMA_URL {chroma_url!r} has no host")
+        ssl = parsed.scheme == "https"
+        return chromadb.HttpClient(
+            host=parsed.hostname,
+            port=parsed.port or (443 if ssl else 8000),
+            ssl=ssl,
+            settings=chroma_settings,
+        )
+    path = home / "chroma"
+    path.mkdir(parents=True, exist_ok=True)
+    return chromadb.PersistentClient(path=str(path), settings=chroma_settings)
+
+
+class Store:
+    def __init__(self, client: Any, prefix: str, specs: Sequence[EmbedderSpec]) -> None:
+        self.client = client
+        self.prefix = prefix
+        self.specs = list(specs)
+        self._collections: dict[str, Any] = {}
+
+    # -- collections -------------------------------------------------------------------------
+    def collection_name(self, spec: EmbedderSpec) -> str:
+        if spec == self.specs[0]:
+            return f"{self.prefix}-chunks"
+        return f"{self.prefix}-vec-{spec.slug}"
+
+    @property
+    def docs_name(self) -> str:
+        return f"{self.prefix}-docs"
+
+    def _vectors(self, spec: EmbedderSpec) -> Any:
+        name = self.collection_name(spec)
+        if name not in self._collections:
+            collection = self.client.get_or_create_collection(
+                name,
+                embedding_function=None,
+                configuration={"hnsw": {"space": "cosine"}},
+                metadata={"embedder": spec.name, "language": spec.language or "all"},
+            )
+            built_with = (collection.metadata or {}).get("embedder")
+            if built_with != spec.name:
+                raise IndexMismatchError(
+                    f"collection {name!r} was built with embedder {built_with!r}, but the "
+                    f"settings ask for {spec.name!r}. Rebuild the index: `policyqa reset` then "
+                    "`policyqa ingest` (or set POLICYQA_EMBEDDER back)."
+                )
+            self._collections[name] = collection
+        return self._collections[name]
+
+    @property
+    def chunks(self) -> Any:
+        return self._vectors(self.specs[0])
+
+    @property
+    def docs(self) -> Any:
+        if self.docs_name not in self._collections:
+            self._collections[self.docs_name] = self.client.get_or_create_collection(
+                self.docs_name,
+                embedding_function=None,
+                metadata={"embedders": ",".join(self._spec_strings())},
+            )
+        return self._collections[self.docs_name]
+
+    def _spec_strings(self) -> list[str]:
+        return [s.name + (f"@{s.language}" if s.language else "") for s in self.specs]
+
+    def check_compatible(self) -> None:
+        """Raise IndexMismatchError when the stored index was built with other embedders."""
+        recorded = (self.docs.metadata or {}).get("embedders")
+        current = ",".join(self._spec_strings())
+        if recorded and recorded != current and self.count_chunks() > 0:
+            raise IndexMismatchError(
+                f"the index was built with embedders {recorded!r}; the settings ask for "
+                f"{current!r}. Rebuild it: `policyqa reset` then `policyqa ingest`."
+            )
+        for spec in self.specs:
+            self._vectors(spec)
+
+    def check_dimension(self, spec: EmbedderSpec, dimension: int) -> None:
+        collection = self._vectors(spec)
+        recorded = (collection.metadata or {}).get("dim")
+        if recorded is None:
+            collection.modify(metadata={**(collection.metadata or {}), "dim": dimension})
+        elif int(recorded) != dimension:
+            raise IndexMismatchError(
+                f"collection {collection.name!r} holds {recorded}-d vectors but embedder "
+                f"{spec.name!r} makes {dimension}-d ones. Rebuild: `policyqa reset` then ingest."
+            )
+
+    # -- manifest ----------------------------------------------------------------------------
+    def manifest(self) -> dict[str, ManifestEntry]:
+        entries: dict[str, ManifestEntry] = {}
+        for ids, _, metas in _get_all(self.docs, include=["metadatas"]):
+            for doc_id, meta in zip(ids, metas, strict=True):
+                if doc_id == _STATE_ID:
+                    continue
+                entries[doc_id] = ManifestEntry(
+                    doc_id=doc_id,
+                    title=str(meta.get("title", "")),
+                    file_hash=str(meta.get("file_hash", "")),
+                    language=str(meta.get("language", "")),
+                    pages=int(meta.get("pages", 0)),
+                    chunks=int(meta.get("chunks", 0)),
+                    source_path=str(meta.get("source_path", "")),
+                )
+        return entries
+
+    def state_token(self) -> str:
+        """Changes whenever an ingest changes the index (lexical caches compare it)."""
+        got = self.docs.get(ids=[_STATE_ID], include=["metadatas"])
+        metas = got.get("metadatas") or []
+        return str(metas[0].get("version", "")) if metas and metas[0] else ""
+
+    def touch_state(self) -> None:
+        self.docs.upsert(
+            ids=[_STATE_ID], embeddings=[[1.0]], metadatas=[{"version": uuid.uuid4().hex}]
+        )
+
+    # -- writing -----------------------------------------------------------------------------
+    def existing_hashes(self, doc_id: str) -> dict[str, str]:
+        got = self.chunks.get(where={"doc_id": doc_id}, include=["metadatas"])
+        return {
+            cid: str((meta or {}).get("content_hash", ""))
+            for cid, meta in zip(got["ids"], got["metadatas"] or [], strict=True)
+        }
+
+    def write_document(
+        self,
+        doc: Document,
+        chunks: Sequence[Chunk],
+        vectors: dict[EmbedderSpec, dict[str, list[float]]],
+    ) -> int:
+        """Upsert the chunks that have new vectors, drop the document's stale chunks, then
+        record the document in the manifest (last, so an interrupted write is redone).
+        Returns the number of stale chunks removed."""
+        keep = {c.id for c in chunks}
+        by_id = {c.id: c for c in chunks}
+        for spec in self.specs:
+            spec_vectors = vectors.get(spec, {})
+            ids = [cid for cid in spec_vectors if cid in by_id]
+            collection = self._vectors(spec)
+            for start in range(0, len(ids), self._batch()):
+                batch = ids[start : start + self._batch()]
+                collection.upsert(
+                    ids=batch,
+                    embeddings=[spec_vectors[cid] for cid in batch],
+                    documents=[by_id[cid].text for cid in batch],
+                    metadatas=[by_id[cid].metadata() for cid in batch],
+                )
+        stale = [cid for cid in self.existing_hashes(doc.doc_id) if cid not in keep]
+        for spec in self.specs:
+            self._delete_ids(self._vectors(spec), stale)
+            if spec != self.specs[0]:
+                # A chunk whose language changed may no longer be covered by this embedder.
+                covered = [c.id for c in chunks if not spec.covers(c.language)]
+                self._delete_ids(self._vectors(spec), covered)
+        self.docs.upsert(
+            ids=[doc.doc_id],
+            embeddings=[[1.0]],
+            metadatas=[
+                {
+                    "title": doc.title,
+                    "file_hash": doc.file_hash,
+                    "language": doc.language,
+                    "pages": doc.page_count,
+                    "chunks": len(chunks),
+                    "source_path": doc.source_path,
+                }
+            ],
+        )
+        return len(stale)
+
+    def remove_document(self, doc_id: str) -> int:
+        removed = len(self.existing_hashes(doc_id))
+        for spec in self.specs:
+            self._vectors(spec).delete(where={"doc_id": doc_id})
+        self.docs.delete(ids=[doc_id])
+        return removed
+
+    def _delete_ids(self, collection: Any, ids: list[str]) -> None:
+        for start in range(0, len(ids), self._batch()):
+            collection.delete(ids=ids[start : start + self._batch()])
+
+    def _batch(self) -> int:
+        try:
+            return max(1, min(5000, int(self.client.get_max_batch_size())))
+        except Exception:
+            return 1000
+
+    # -- reading -----------------------------------------------------------------------------
+    def all_chunks(self) -> list[Chunk]:
+        out: list[Chunk] = []
+        for ids, docs, metas in _get_all(self.chunks, include=["documents", "metadatas"]):
+            for cid, text, meta in zip(ids, docs, metas, strict=True):
+                out.append(Chunk.from_record(cid, text or "", dict(meta or {})))
+        return out
+
+    def get_chunks(self, ids: Sequence[str]) -> dict[str, Chunk]:
+        if not ids:
+            return {}
+        got = self.chunks.get(ids=list(ids), include=["documents", "metadatas"])
+        return {
+            cid: Chunk.from_record(cid, text or "", dict(meta or {}))
+            for cid, text, meta in zip(got["ids"], got["documents"], got["metadatas"], strict=True)
+        }
+
+    def query(
+        self, spec: EmbedderSpec, vector: list[float], n: int, where: dict[str, Any] | None
+    ) -> list[tuple[str, float]]:
+        """(chunk id, cosine similarity), best first."""
+        collection = self._vectors(spec)
+        total = collection.count()
+        if total == 0:
+            return []
+        got = collection.query(
+            query_embeddings=[vector],
+            n_results=min(n, total),
+            where=where or None,
+            include=["distances"],
+        )
+        ids = got["ids"][0]
+        distances = got["distances"][0]
+        return [(cid, 1.0 - float(d)) for cid, d in zip(ids, distances, strict=True)]
+
+    def count_chunks(self) -> int:
+        return int(self.chunks.count())
+
+    def reset(self) -> list[str]:
+        """Delete every collection of this prefix; returns their names."""
+        names = [self.collection_name(s) for s in self.specs] + [self.docs_name]
+        existing = {getattr(c, "name", c) for c in self.client.list_collections()}
+        for name in existing:
+            if name.startswith(f"{self.prefix}-") and name not in names:
+                names.append(name)  # collections of embedders no longer configured
+        deleted = []
+        for name in names:
+            if name in existing:
+                self.client.delete_collection(name)
+                deleted.append(name)
+        self._collections.clear()
+        return deleted
+
+
+def _get_all(
+    collection: Any, include: list[str]
+) -> Iterator[tuple[list[str], list[Any], list[Any]]]:
+    offset = 0
+    while True:
+        got = collection.get(include=include, limit=_PAGE, offset=offset)
+        ids = list(got["ids"])
+        if not ids:
+            return
+        docs = list(got.get("documents") or [None] * len(ids))
+        metas = list(got.get("metadatas") or [{}] * len(ids))
+        yield ids, docs, metas
+        if len(ids) < _PAGE:
+            return
+        offset += len(ids)

@@ -1,0 +1,92 @@
+from pathlib import Path
+
+import pytest
+
+from policyqa.pipeline import Pipeline
+from policyqa.retrieve import parse_filters, to_chroma_where
+
+from .conftest import CountingFake
+
+
+def _corpus(root: Path) -> None:
+    root.mkdir(parents=True, exist_ok=True)
+    (root / "transport-ko.md").write_text(
+        "# 교통\n\n광역 60분 생활권을 위해 광역철도와 BRT를 전국으로 확대한다.\n", encoding="utf-8"
+    )
+    (root / "budget-ko.md").write_text(
+        "# 예산\n\n포괄보조는 2025년 3.8조원에서 2026년 10.6조원으로 늘어난다.\n", encoding="utf-8"
+    )
+    (root / "budget-en.md").write_text(
+        "# Budget\n\nBlock grants grow from KRW 3.8 trillion in 2025 "
+        "to KRW 10.6 trillion in 2026.\n",
+        encoding="utf-8",
+    )
+
+
+@pytest.fixture
+def indexed(fake_pipeline: Pipeline) -> Pipeline:
+    _corpus(fake_pipeline.settings.corpus)
+    fake_pipeline.ingest()
+    return fake_pipeline
+
+
+def test_korean_lexical_match_ranks_first(indexed: Pipeline) -> None:
+    passages = indexed.search("광역철도 확대 계획은?", k=3)
+    assert passages[0].chunk.doc_id == "transport-ko.md"
+    assert passages[0].lexical_score and passages[0].lexical_score > 0
+    assert [p.rank for p in passages] == list(range(1, len(passages) + 1))
+
+
+def test_english_stemmed_match(indexed: Pipeline) -> None:
+    passages = indexed.search("how much do block grant budgets grow", k=3)
+    assert passages[0].chunk.doc_id == "budget-en.md"
+
+
+def test_filters_restrict_both_retrievers(indexed: Pipeline) -> None:
+    only_ko = indexed.search("block grants 포괄보조", k=5, filters={"language": "ko"})
+    assert only_ko and all(p.chunk.language == "ko" for p in only_ko)
+    one_doc = indexed.search("포괄보조", k=5, filters={"doc_id": "transport-ko.md"})
+    assert {p.chunk.doc_id for p in one_doc} <= {"transport-ko.md"}
+    several = indexed.search("포괄보조", k=5, filters={"doc_id": ["budget-ko.md", "budget-en.md"]})
+    assert {p.chunk.doc_id for p in several} <= {"budget-ko.md", "budget-en.md"}
+
+
+def test_langchain_retriever(indexed: Pipeline) -> None:
+    docs = indexed.retriever(k=2).invoke("포괄보조 2026")
+    assert docs and docs[0].metadata["doc_id"] == "budget-ko.md"
+    assert {"page", "page_label", "section", "score", "chunk_id"} <= set(docs[0].metadata)
+
+
+def test_empty_question_and_empty_index(fake_pipeline: Pipeline) -> None:
+    assert fake_pipeline.search("   ") == []
+    assert fake_pipeline.search("anything") == []
+
+
+def test_lexical_index_follows_another_writer(
+    indexed: Pipeline, fakes: dict[str, CountingFake]
+) -> None:
+    """Two app servers on one Chroma: the reader's BM25 is rebuilt from what Chroma holds."""
+    reader = Pipeline(
+        indexed.settings.replace(home=indexed.settings.home / "reader"),
+        embedder_overrides=dict(fakes),
+        client=indexed.store.client,
+    )
+    first = reader.search("포괄보조", filters={"language": "ko"})
+    assert first[0].chunk.doc_id == "budget-ko.md"
+    (indexed.settings.corpus / "jeju-ko.md").write_text(
+        "# 제주\n\n제주특별자치도는 2006년 출범했다.\n", encoding="utf-8"
+    )
+    indexed.ingest()
+    reader.searcher._checked_at = 0.0  # skip the refresh throttle
+    found = reader.search("제주특별자치도 출범", filters={"language": "ko"})
+    assert found[0].chunk.doc_id == "jeju-ko.md" and found[0].lexical_score
+
+
+def test_filter_parsing() -> None:
+    assert parse_filters(["doc_id=a.pdf", "page=3"]) == {"doc_id": "a.pdf", "page": 3}
+    assert parse_filters(["language=ko|en"]) == {"language": ["ko", "en"]}
+    assert to_chroma_where({"a": 1, "b": ["x", "y"]}) == {
+        "$and": [{"a": 1}, {"b": {"$in": ["x", "y"]}}]
+    }
+    with pytest.raises(ValueError, match="key=value"):
+        parse_filters(["nonsense"])

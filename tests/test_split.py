@@ -1,0 +1,95 @@
+from policyqa.models import Document, Page
+from policyqa.split import SectionTracker, heading_style, split_document
+
+
+def _doc(*pages: str, language: str = "ko") -> Document:
+    return Document(
+        doc_id="d.pdf",
+        title="Doc",
+        language=language,  # type: ignore[arg-type]
+        pages=tuple(Page(i + 1, str(i + 1), t) for i, t in enumerate(pages)),
+        page_count=len(pages),
+    )
+
+
+def test_heading_styles() -> None:
+    assert heading_style("## 2. 생활권") == ("md2", "2. 생활권")
+    assert heading_style("1. 추진 배경")[0] == "num"  # type: ignore[index]
+    assert heading_style("가. 경제권")[0] == "ganada"  # type: ignore[index]
+    assert heading_style("□ 초광역특별협약 추진")[0] == "box"  # type: ignore[index]
+    assert heading_style("○ 세부 내용")[0] == "circle"  # type: ignore[index]
+    assert heading_style("제3조(정의) 이 법에서")[0] == "article"  # type: ignore[index]
+    assert heading_style("1.5배 증가했다") is None
+    assert heading_style("그냥 문장입니다.") is None
+
+
+def test_section_tracker_nests_and_closes() -> None:
+    t = SectionTracker()
+    t.feed("num", "1. 개요")
+    t.feed("ganada", "가. 배경")
+    t.feed("box", "□ 목표")
+    assert t.path == "1. 개요 > 가. 배경 > □ 목표"
+    t.feed("ganada", "나. 내용")
+    assert t.path == "1. 개요 > 나. 내용"
+    t.feed("num", "2. 과제")
+    assert t.path == "2. 과제"
+
+
+def test_markdown_levels() -> None:
+    t = SectionTracker()
+    t.feed("md1", "Title")
+    t.feed("md2", "A")
+    t.feed("num", "1. item")
+    t.feed("md2", "B")
+    assert t.path == "Title > B"
+
+
+def test_chunks_keep_section_path_and_never_cross_pages() -> None:
+    page1 = (
+        "1. 개요\n"
+        + "가. 배경\n"
+        + " ".join(["균형성장"] * 30)
+        + "\n나. 목표\n"
+        + " ".join(["성장률"] * 30)
+    )
+    page2 = " ".join(["계속되는"] * 20)
+    chunks = split_document(_doc(page1, page2), max_words=40, overlap_words=5)
+    assert {c.page for c in chunks} == {1, 2}
+    assert chunks[0].section.startswith("1. 개요 > 가. 배경")
+    assert any(c.section == "1. 개요 > 나. 목표" for c in chunks)
+    # The section continues onto the next page.
+    assert next(c for c in chunks if c.page == 2).section == "1. 개요 > 나. 목표"
+    for c in chunks:
+        assert len(c.text.split()) <= 40
+        assert c.id == f"d.pdf#p{c.page}#c{c.ordinal}"
+
+
+def test_long_paragraph_is_split_with_overlap() -> None:
+    words = [f"w{i}" for i in range(300)]
+    sentences = " ".join(" ".join(words[i : i + 10]) + "." for i in range(0, 300, 10))
+    chunks = split_document(_doc(sentences, language="en"), max_words=50, overlap_words=10)
+    assert len(chunks) >= 6
+    assert all(len(c.text.split()) <= 50 for c in chunks)
+    joined = " ".join(c.text for c in chunks)
+    assert all(w in joined for w in ("w0", "w150", "w299"))
+
+
+def test_ids_and_hashes_are_stable_and_content_sensitive() -> None:
+    a = split_document(_doc("1. 개요\n내용 하나"))
+    b = split_document(_doc("1. 개요\n내용 하나"))
+    c = split_document(_doc("1. 개요\n내용 둘"))
+    assert [x.id for x in a] == [x.id for x in b]
+    assert [x.content_hash for x in a] == [x.content_hash for x in b]
+    assert a[0].content_hash != c[0].content_hash
+
+
+def test_mixed_document_gets_per_chunk_language() -> None:
+    doc = _doc(
+        "# 한국어 부분\n"
+        + "국가균형성장 전략 " * 20
+        + "\n# English part\n"
+        + "balanced growth strategy " * 20,
+        language="mixed",
+    )
+    chunks = split_document(doc, max_words=40, overlap_words=0)
+    assert {c.language for c in chunks} >= {"ko", "en"}
