@@ -23,7 +23,7 @@ from langchain_core.retrievers import BaseRetriever
 from pydantic import ConfigDict
 
 from .embed import EmbedderSpec
-from .fusion import RankedList, fuse
+from .fusion import MISSING_FACTOR, RankedList, fuse
 from .lexical import LexicalIndex, Tokenizer
 from .load import detect_language
 from .models import Chunk, Passage
@@ -95,6 +95,7 @@ class HybridSearcher:
         cache_path: Path | None = None,
         candidates: int = 50,
         lexical_weight: Mapping[str, float] | None = None,
+        missing_factor: float = MISSING_FACTOR,
     ) -> None:
         self.store = store
         self.embedders = list(embedders)
@@ -102,6 +103,7 @@ class HybridSearcher:
         self.cache = LexicalCache(cache_path)
         self.candidates = candidates
         self.lexical_weight = dict(lexical_weight or LEXICAL_WEIGHT)
+        self.missing_factor = missing_factor
         self._state: _LexicalState | None = None
         self._checked_at = 0.0
         self._lock = threading.Lock()
@@ -154,7 +156,7 @@ class HybridSearcher:
                 )
             )
         chunk_language = {c.id: c.language for c in state.chunks}
-        fused = fuse(lists, chunk_language)[:k]
+        fused = fuse(lists, chunk_language, self.missing_factor)[:k]
         missing = [f.chunk_id for f in fused if f.chunk_id not in state.position]
         extra = self.store.get_chunks(missing) if missing else {}
         passages = []
