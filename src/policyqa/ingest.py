@@ -10,7 +10,7 @@ import fcntl
 import fnmatch
 import logging
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,8 +24,6 @@ from .split import split_document
 from .store import Store
 
 log = logging.getLogger(__name__)
-
-Progress = Callable[[int], None]
 
 
 class IngestLockedError(RuntimeError):
@@ -103,13 +101,11 @@ class Indexer:
         self.batch_size = batch_size
         self._dims_checked: set[EmbedderSpec] = set()
 
-    def index_document(
-        self, doc: Document, report: IngestReport, progress: Progress | None
-    ) -> None:
+    def index_document(self, doc: Document, report: IngestReport) -> None:
         chunks = split_document(doc, self.chunk_words, self.chunk_overlap)
         existing = self.store.existing_hashes(doc.doc_id)
         fresh = [c for c in chunks if existing.get(c.id) != c.content_hash]
-        vectors = self._embed(fresh, progress)
+        vectors = self._embed(fresh)
         removed = self.store.write_document(doc, chunks, vectors)
         report.added += sum(1 for c in fresh if c.id not in existing)
         report.updated += sum(1 for c in fresh if c.id in existing)
@@ -117,9 +113,7 @@ class Indexer:
         report.removed += removed
         report.pages += doc.page_count
 
-    def _embed(
-        self, chunks: Sequence[Chunk], progress: Progress | None
-    ) -> dict[EmbedderSpec, dict[str, list[float]]]:
+    def _embed(self, chunks: Sequence[Chunk]) -> dict[EmbedderSpec, dict[str, list[float]]]:
         out: dict[EmbedderSpec, dict[str, list[float]]] = {}
         for spec, embeddings in self.embedders:
             todo = [c for c in chunks if spec.covers(c.language)]
@@ -131,13 +125,8 @@ class Indexer:
                     self.store.check_dimension(spec, len(embedded[0]))
                     self._dims_checked.add(spec)
                 vectors.update(zip((c.id for c in batch), embedded, strict=True))
-                if progress is not None and spec == self.embedders[0][0]:
-                    progress(len(batch))
             out[spec] = vectors
         return out
-
-    def embedded_count(self, chunks: Sequence[Chunk]) -> int:
-        return sum(1 for c in chunks for spec, _ in self.embedders if spec.covers(c.language))
 
 
 def ingest(
@@ -185,7 +174,7 @@ def ingest(
                 _advance_file(bar)
                 continue
             before = report.added + report.updated
-            indexer.index_document(doc, report, None)
+            indexer.index_document(doc, report)
             report.embedded += report.added + report.updated - before
             changed = True
             _advance_file(bar, source.doc_id)
@@ -208,7 +197,7 @@ def index_documents(docs: Sequence[Document], indexer: Indexer) -> IngestReport:
     report = IngestReport(files=len(docs))
     for doc in docs:
         before = report.added + report.updated
-        indexer.index_document(doc, report, None)
+        indexer.index_document(doc, report)
         report.embedded += report.added + report.updated - before
     indexer.store.touch_state()
     report.seconds = time.perf_counter() - started
