@@ -110,6 +110,7 @@ class Indexer:
         report.added += sum(1 for c in fresh if c.id not in existing)
         report.updated += sum(1 for c in fresh if c.id in existing)
         report.skipped += len(chunks) - len(fresh)
+        report.embedded += len(fresh)
         report.removed += removed
         report.pages += doc.page_count
 
@@ -173,9 +174,7 @@ def ingest(
                 report.rejected.append(Rejection(str(source.path), str(exc)))
                 _advance_file(bar)
                 continue
-            before = report.added + report.updated
             indexer.index_document(doc, report)
-            report.embedded += report.added + report.updated - before
             changed = True
             _advance_file(bar, source.doc_id)
         if prune:
@@ -196,9 +195,7 @@ def index_documents(docs: Sequence[Document], indexer: Indexer) -> IngestReport:
     started = time.perf_counter()
     report = IngestReport(files=len(docs))
     for doc in docs:
-        before = report.added + report.updated
         indexer.index_document(doc, report)
-        report.embedded += report.added + report.updated - before
     indexer.store.touch_state()
     report.seconds = time.perf_counter() - started
     return report
