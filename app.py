@@ -1,9 +1,10 @@
-"""Start the policyqa web app on the index built by `policyqa ingest`.
+"""Start the policyqa web app (chat UI + HTTP API) on the index built by `policyqa ingest`.
 
-Host and port come from Gradio's own GRADIO_SERVER_NAME / GRADIO_SERVER_PORT.
+Host and port come from Gradio's own GRADIO_SERVER_NAME / GRADIO_SERVER_PORT
+(default 127.0.0.1:7860). Settings come from POLICYQA_* variables (see README).
 """
 
-from policyqa.ui import build_app
+from policyqa.ui import serve
 
 if __name__ == "__main__":
-    build_app().queue().launch()
+    serve()

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# Debian packages the tests need: NanumGothic (Korean glyphs in the PDFs the tests make).
+# Debian packages the tests need: NanumGothic (Korean glyphs in the PDFs the tests make and in
+# the browser), Chromium (browser tests through Playwright; `playwright install` cannot download).
 set -euo pipefail
-packages=(fonts-nanum)
+packages=(fonts-nanum chromium)
 missing=()
 for p in "${packages[@]}"; do
   dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")

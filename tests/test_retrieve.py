@@ -53,7 +53,9 @@ def test_filters_restrict_both_retrievers(indexed: Pipeline) -> None:
 
 def test_langchain_retriever(indexed: Pipeline) -> None:
     docs = indexed.retriever(k=2).invoke("포괄보조 2026")
-    assert docs and docs[0].metadata["doc_id"] == "budget-ko.md"
+    # Both budget files say it (the English one found through the translated term); the fake
+    # embeddings are noise, so only membership of the top two is stable here.
+    assert {d.metadata["doc_id"] for d in docs} == {"budget-ko.md", "budget-en.md"}
     assert {"page", "page_label", "section", "score", "chunk_id"} <= set(docs[0].metadata)
 
 

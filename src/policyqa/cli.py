@@ -12,6 +12,7 @@ from typing import Any
 
 from .embed import EmbedderError
 from .ingest import IngestLockedError
+from .llm import LLMError
 from .models import Passage
 from .settings import Settings, SettingsError, add_setting_flags, settings_from_args
 from .store import IndexMismatchError
@@ -46,6 +47,30 @@ def build_parser() -> argparse.ArgumentParser:
     )
     retrieve.add_argument("--json", action="store_true", help="print JSON")
 
+    ask = commands.add_parser("ask", help="answer a question with verified citations")
+    ask.add_argument("question")
+    ask.add_argument(
+        "--filter",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="metadata filter as for retrieve; region=<id> keeps that region and nationwide text",
+    )
+    ask.add_argument(
+        "--history",
+        type=Path,
+        default=None,
+        help='JSON file with the conversation so far: [{"role": "user", "content": ...}]',
+    )
+    ask.add_argument("--briefing", action="store_true", help="print a Markdown briefing note")
+    ask.add_argument("--json", action="store_true", help="print JSON")
+
+    evaluate = commands.add_parser("eval", help="score the system on the curated evaluation set")
+    evaluate.add_argument("--questions", type=Path, default=Path("eval/questions.jsonl"))
+    evaluate.add_argument("--out", type=Path, default=Path("results"), help="report directory")
+    evaluate.add_argument("--retrieval-only", action="store_true", help="skip answering")
+    evaluate.add_argument("--slice", action="append", default=[], help="only these slices")
+
     commands.add_parser("stats", help="documents, chunks, embedders and index location")
     reset = commands.add_parser("reset", help="delete the index (collections and caches)")
     reset.add_argument("--yes", action="store_true", help="do not ask for confirmation")
@@ -70,7 +95,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         settings = settings_from_args(args)
         handler = _COMMANDS[args.command]
         return handler(args, settings)
-    except (SettingsError, EmbedderError, IndexMismatchError, IngestLockedError, ValueError) as exc:
+    except (
+        SettingsError,
+        EmbedderError,
+        IndexMismatchError,
+        IngestLockedError,
+        LLMError,
+        ValueError,
+    ) as exc:
         print(f"policyqa: error: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
@@ -185,7 +217,70 @@ def cmd_eval_retrieval(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def cmd_ask(args: argparse.Namespace, settings: Settings) -> int:
+    from .retrieve import parse_filters
+
+    filters = parse_filters(args.filter) if args.filter else None
+    history = _read_history(args.history) if args.history else []
+    pipeline = _pipeline(settings)
+    answer = pipeline.ask(args.question, history, filters, briefing=args.briefing)
+    if args.json:
+        print(json.dumps(answer.to_json(), ensure_ascii=False, indent=2))
+    elif args.briefing:
+        from .brief import make_brief
+
+        print(make_brief(answer))
+    else:
+        print(format_answer(answer))
+    return 0 if answer.answered else 1
+
+
+def _read_history(path: Path) -> list[dict[str, str]]:
+    try:
+        turns = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, json.JSONDecodeError) as exc:
+        raise ValueError(f"cannot read history {path}: {exc}") from exc
+    if not isinstance(turns, list) or not all(
+        isinstance(t, dict) and isinstance(t.get("content"), str) for t in turns
+    ):
+        raise ValueError(f"{path}: history must be a list of {{role, content}} objects")
+    return [{"role": str(t.get("role", "user")), "content": t["content"]} for t in turns]
+
+
+def format_answer(answer: Any) -> str:
+    lines = [answer.text]
+    lines += [f"({note})" if not note.startswith("(") else note for note in answer.notes]
+    if answer.citations:
+        lines.append("")
+        lines.append("Sources:" if answer.language != "ko" else "출처:")
+        for c in answer.citations:
+            where = f"{c.title} ({c.doc}), p. {c.page_label}" + (
+                f", {c.section}" if c.section else ""
+            )
+            lines.append(f"[{c.n}] {where}")
+            lines.append(f"    \u201c{' '.join(c.quote.split())}\u201d")
+    elif not answer.answered and answer.passages:
+        lines.append("")
+        lines.append("Closest passages:" if answer.language != "ko" else "가장 가까운 구절:")
+        for p in answer.passages[:3]:
+            c = p.chunk
+            lines.append(f"- {c.title} ({c.doc_id}), p. {c.page_label}: {c.text[:160]}")
+    return "\n".join(lines)
+
+
+def cmd_eval(args: argparse.Namespace, settings: Settings) -> int:
+    from .evaluate import run_curated_eval
+
+    report = run_curated_eval(
+        settings, args.questions, args.out, answers=not args.retrieval_only, slices=args.slice
+    )
+    print(report)
+    return 0
+
+
 _COMMANDS = {
+    "ask": cmd_ask,
+    "eval": cmd_eval,
     "ingest": cmd_ingest,
     "retrieve": cmd_retrieve,
     "stats": cmd_stats,

@@ -157,6 +157,122 @@ ENGLISH_STOP_WORDS = frozenset(
 )
 
 
+# Words that carry the form of a question, not its subject (after tokenisation: Kiwi lemmas,
+# English stems). They are left out when measuring how much of a question the documents cover.
+QUESTION_WORDS = frozenset(
+    [
+        "알리다",
+        "주다",
+        "있다",
+        "없다",
+        "되다",
+        "하다",
+        "뭐",
+        "무엇",
+        "어떻다",
+        "어떤",
+        "얼마",
+        "얼마나",
+        "몇",
+        "언제",
+        "어디",
+        "누구",
+        "왜",
+        "가다",
+        "오다",
+        "보다",
+        "말하다",
+        "나오다",
+        "궁금하다",
+        "것",
+        "거",
+        "수",
+        "등",
+        "좀",
+        "정확히",
+        "사람",
+        "우리",
+        "저",
+        "제",
+        "나",
+        "이번",
+        "그",
+        "이",
+        "요",
+        "알다",
+        "싶다",
+        "대하",
+        "관하",
+        "경우",
+        "정도",
+        "뭐",
+        "어느",
+        "내용",
+        "부분",
+        "말",
+        "건가",
+        "건지",
+        "실제",
+        "실제로",
+        "혹시",
+        "그냥",
+        "다시",
+        "정말",
+        "전부",
+        "모두",
+        "각각",
+        "tell",
+        "give",
+        "list",
+        "explain",
+        "mean",
+        "say",
+        "know",
+        "want",
+        "pleas",
+        "exact",
+        "actual",
+        "also",
+        "would",
+        "could",
+        "what",
+        "which",
+        "who",
+        "when",
+        "where",
+        "whi",
+        "how",
+        "much",
+        "mani",
+        "해당",
+        "담당자",
+        "주민",
+        "시민",
+        "직원",
+        "공무원",
+        "데",
+        "안",
+        "번",
+        "여기",
+        "저희",
+        "동네",
+        "live",
+        "staff",
+        "offici",
+        "citi",
+        "resid",
+        "here",
+        "work",
+        "us",
+        "peopl",
+        "someon",
+        "wonder",
+        "suppos",
+        "come",
+    ]
+)
+
+
 @functools.cache
 def shared_kiwi() -> Any:
     """One Kiwi per process: loading its model takes about a second."""
@@ -258,6 +374,9 @@ class LexicalIndex:
     def __len__(self) -> int:
         return len(self.ids)
 
+    def vocabulary(self) -> set[str]:
+        return set(self._vocab) if self._bm25 is not None else set()
+
     def scores(self, query_tokens: Sequence[str]) -> np.ndarray:
         """BM25 score of every chunk (same order as `ids`); zeros when no query term is known."""
         if self._bm25 is None:
@@ -277,6 +396,18 @@ class LexicalIndex:
         ids = [self._vocab[t] for t in known]
         idf = self._idf_of(ids)
         return float((self._bm25.k1 + 1) * idf.sum())
+
+    def idf(self, tokens: Sequence[str]) -> dict[str, float]:
+        """IDF of each token; a token no chunk contains gets the highest possible IDF."""
+        if self._bm25 is None:
+            return {}
+        n_docs = len(self.ids)
+        unseen = float(np.log(1 + (n_docs + 0.5) / 0.5))
+        known = [t for t in dict.fromkeys(tokens) if t in self._vocab]
+        values = self._idf_of([self._vocab[t] for t in known]) if known else np.zeros(0)
+        result = {t: unseen for t in tokens}
+        result.update({t: float(v) for t, v in zip(known, values, strict=True)})
+        return result
 
     def _idf_of(self, token_ids: list[int]) -> np.ndarray:
         n_docs = len(self.ids)

@@ -10,12 +10,15 @@ from typing import Any
 
 from langchain_core.embeddings import Embeddings
 
+from .answer import Answer, Assistant, ExtractiveComposer, LLMComposer
+from .condense import Turn
 from .embed import EmbedderSpec, load_embeddings, parse_embedders
 from .ingest import Indexer, index_documents, ingest
 from .models import Document, IngestReport, Passage
 from .retrieve import HybridSearcher, PolicyRetriever
 from .settings import Settings
 from .store import Store, make_client
+from .verify import SupportChecker
 
 
 @dataclass
@@ -24,6 +27,8 @@ class Pipeline:
     # Tests inject fake embedders here; otherwise they come from the settings.
     embedder_overrides: dict[str, Embeddings] = field(default_factory=dict)
     client: Any = None
+    # Tests inject a LangChain chat model here; otherwise one comes from the LLM settings.
+    chat_model: Any = None
 
     @cached_property
     def specs(self) -> list[EmbedderSpec]:
@@ -85,3 +90,63 @@ class Pipeline:
         self, query: str, k: int | None = None, filters: dict[str, Any] | None = None
     ) -> list[Passage]:
         return list(self.searcher.search(query, k or self.settings.top_k, filters))
+
+    @property
+    def llm_config(self) -> Any:
+        from .llm import LLMConfig
+
+        s = self.settings
+        return LLMConfig(
+            url=s.llm_url,
+            model=s.llm_model,
+            api_key=s.llm_api_key,
+            gguf=s.llm_gguf,
+            max_tokens=s.llm_max_tokens,
+        )
+
+    @cached_property
+    def assistant(self) -> Assistant:
+        composer: Any = ExtractiveComposer()
+        chat_model = self.chat_model
+        if chat_model is None and self.llm_config.enabled:
+            from .llm import describe, make_chat_model
+
+            chat_model = make_chat_model(self.llm_config)
+            composer = LLMComposer(chat_model, name=describe(self.llm_config))
+        elif chat_model is not None:
+            composer = LLMComposer(chat_model, name=type(chat_model).__name__)
+        return Assistant(
+            self.searcher,
+            composer,
+            checker=SupportChecker(self.searcher.tokenizer.tokenize, similarity=self._similarity),
+            k=self.settings.answer_passages,
+            min_support=self.settings.min_support,
+            max_sentences=self.settings.max_sentences,
+        )
+
+    def _similarity(self, sentence: str, candidates: Sequence[str]) -> list[float]:
+        """Cosine similarity with the multilingual embedder: supports a sentence written in one
+        language by a passage in the other, where word overlap cannot."""
+        import numpy as np
+
+        embeddings = self.embedders[0][1]
+        vectors = np.asarray(embeddings.embed_documents([sentence, *candidates]), dtype=float)
+        vectors /= np.linalg.norm(vectors, axis=1, keepdims=True) + 1e-12
+        return [float(v) for v in vectors[1:] @ vectors[0]]
+
+    def answerer_name(self) -> str:
+        if self.chat_model is not None:
+            return type(self.chat_model).__name__
+        from .llm import describe
+
+        return describe(self.llm_config)
+
+    def ask(
+        self,
+        question: str,
+        history: Sequence[Turn] = (),
+        filters: dict[str, Any] | None = None,
+        briefing: bool = False,
+    ) -> Answer:
+        sentences = self.settings.max_sentences * (2 if briefing else 1)
+        return self.assistant.ask(question, history, filters, max_sentences=sentences)

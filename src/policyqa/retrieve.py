@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import pickle
+import re
 import threading
 import time
 from collections.abc import Mapping, Sequence
@@ -22,9 +23,11 @@ from langchain_core.embeddings import Embeddings
 from langchain_core.retrievers import BaseRetriever
 from pydantic import ConfigDict
 
+from . import regions
 from .embed import EmbedderSpec
-from .fusion import MISSING_FACTOR, RankedList, fuse
+from .fusion import MISSING_FACTOR, Fused, RankedList, fuse
 from .lexical import LexicalIndex, Tokenizer
+from .lexicon import Lexicon, romanize, romanized_forms
 from .load import detect_language
 from .models import Chunk, Passage
 from .store import Store
@@ -46,6 +49,11 @@ class _LexicalState:
     index: LexicalIndex
     chunks: list[Chunk]
     position: dict[str, int]
+    lexicon: Lexicon
+    romanized: dict[str, str]  # romanisation -> Korean token, for the index's Korean words
+    latin_vocabulary: set[str]
+    languages: np.ndarray  # chunk language per position
+    regions: list[frozenset[str]]  # region groups each chunk names (title, section or text)
 
 
 class LexicalCache:
@@ -121,7 +129,15 @@ class HybridSearcher:
                 tokens = self.cache.tokens_for(chunks, self.tokenizer)
                 index = LexicalIndex([c.id for c in chunks], tokens)
                 position = {c.id: i for i, c in enumerate(chunks)}
-                self._state = _LexicalState(token, index, chunks, position)
+                lexicon = Lexicon.from_texts(c.text for c in chunks)
+                languages = np.array([c.language for c in chunks], dtype=object)
+                named = [chunk_regions(c) for c in chunks]
+                vocabulary = index.vocabulary()
+                latin = {t for t in vocabulary if t.isascii() and t.isalpha()}
+                romanized = romanized_forms(t for t in vocabulary if not t.isascii())
+                self._state = _LexicalState(
+                    token, index, chunks, position, lexicon, romanized, latin, languages, named
+                )
             return self._state
 
     # -- search --------------------------------------------------------------------------------
@@ -133,8 +149,12 @@ class HybridSearcher:
         if not state.chunks:
             return []
         language = detect_language(query)
+        filters, region_mask = _region_filters(state, filters)
         mask = _filter_mask(state.chunks, filters) if filters else None
-        lists = [self._lexical_list(state, query, language, mask)]
+        if region_mask is not None:
+            mask = region_mask if mask is None else mask & region_mask
+        translations = self.translations(state, query, language)
+        lists = [self._lexical_list(state, query, language, mask, translations)]
         dense_weight = 1.0 - lists[0].weight
         dense_specs = [(s, e) for s, e in self.embedders if s.covers(language)]
         spec_weights = _dense_weights([s for s, _ in dense_specs], language)
@@ -143,6 +163,9 @@ class HybridSearcher:
             (spec, self.store.query(spec, embeddings.embed_query(query), self.candidates, where))
             for spec, embeddings in dense_specs
         ]
+        if region_mask is not None:  # regions are derived, not Chroma metadata: filter here
+            allowed = {state.chunks[i].id for i in np.flatnonzero(region_mask)}
+            dense_hits = [(s, [(cid, v) for cid, v in h if cid in allowed]) for s, h in dense_hits]
         dense_scale = max((score for _, hits in dense_hits for _, score in hits), default=1.0)
         for spec, hits in dense_hits:
             lists.append(
@@ -156,7 +179,10 @@ class HybridSearcher:
                 )
             )
         chunk_language = {c.id: c.language for c in state.chunks}
-        fused = fuse(lists, chunk_language, self.missing_factor)[:k]
+        # With translated terms the lexical list judges the other language itself, its scores
+        # already discounted by the language prior; imputing other lists would count it twice.
+        fused = fuse(lists, chunk_language, 1.0 if translations else self.missing_factor)
+        fused = self._adjust(state, query, language, fused)[:k]
         missing = [f.chunk_id for f in fused if f.chunk_id not in state.position]
         extra = self.store.get_chunks(missing) if missing else {}
         passages = []
@@ -182,10 +208,78 @@ class HybridSearcher:
             )
         return passages
 
+    def translations(self, state: _LexicalState, query: str, language: str) -> list[str]:
+        """Other-language search terms: lexicon pairs, then romanised Korean proper nouns
+        ('새만금' <-> 'Saemangeum') that the index actually contains."""
+        if language == "mixed":
+            return []
+        terms = state.lexicon.translate(query)
+        if language == "ko":
+            for token in self.tokenizer.tokenize(query):
+                latin = romanize(token) if len(token) >= 2 else ""
+                stems = self.tokenizer.tokenize(latin) if latin else []
+                if len(stems) == 1 and stems[0] in state.latin_vocabulary:
+                    terms.append(latin)
+        else:
+            for word in re.findall(r"[A-Za-z][A-Za-z\-]{3,}", query):
+                hangul = state.romanized.get(word.lower().replace("-", ""))
+                if hangul:
+                    terms.append(hangul)
+        return list(dict.fromkeys(terms))
+
+    def _adjust(
+        self, state: _LexicalState, query: str, language: str, fused: list[Fused]
+    ) -> list[Fused]:
+        """Two question-level priors on the fused ranking.
+
+        - The question asks for the other language ("what is it called in Korean?", "영문
+          자료에서는?"): that language's passages are wanted, so the language prior flips.
+        - The question names a region: passages naming that region come first among equals.
+        """
+        wanted = requested_language(query)
+        named = set(regions.groups_in(query))
+        if not named and (wanted is None or wanted == language):
+            return fused
+        adjusted = []
+        for item in fused:
+            index = state.position.get(item.chunk_id)
+            score = item.score
+            if index is not None:
+                chunk_language = state.chunks[index].language
+                if wanted and wanted != language and chunk_language not in (wanted, "mixed"):
+                    score *= self.missing_factor
+                if wanted and wanted != language and chunk_language == wanted:
+                    score /= self.missing_factor  # undo the question-language prior
+                if named and state.regions[index] & named:
+                    score *= REGION_BOOST
+            adjusted.append(Fused(item.chunk_id, score, item.parts))
+        adjusted.sort(key=lambda f: (-f.score, f.chunk_id))
+        return adjusted
+
     def _lexical_list(
-        self, state: _LexicalState, query: str, language: str, mask: np.ndarray | None
+        self,
+        state: _LexicalState,
+        query: str,
+        language: str,
+        mask: np.ndarray | None,
+        translations: Sequence[str] = (),
     ) -> RankedList:
         scores = state.index.scores(self.tokenizer.tokenize(query))
+        if translations:
+            # The other-language terms score the other-language chunks only, so a translated
+            # term never competes with (or inflates) the question's own wording.
+            other = state.index.scores(self.tokenizer.tokenize(" ".join(translations)))
+            if len(other):
+                other_side = (state.languages != language) & (state.languages != "mixed")
+                own_best = float(scores[~other_side].max()) if (~other_side).any() else 0.0
+                other_best = float(other[other_side].max()) if other_side.any() else 0.0
+                if other_best > 0:
+                    # Raw BM25 of a short translated query is not comparable with the question's
+                    # own; rescale so the best translated match sits at `missing_factor` of the
+                    # best own-language match (the same prior as for imputed evidence).
+                    target = (own_best or other_best) * self.missing_factor
+                    other = other * (target / other_best)
+                scores = np.where(other_side, other, scores)
         if mask is not None and len(scores):
             scores = np.where(mask, scores, 0.0)
         top: dict[str, float] = {}
@@ -195,8 +289,11 @@ class HybridSearcher:
             top = {state.chunks[i].id: float(scores[i]) for i in best if scores[i] > 0}
 
         def judges(chunk_language: str) -> bool:
-            # BM25 can only match a chunk that shares the question's script.
-            return language == "mixed" or chunk_language in (language, "mixed")
+            # BM25 can only match a chunk that shares the question's script, or, through the
+            # translated terms, one in the other language.
+            return (
+                bool(translations) or language == "mixed" or chunk_language in (language, "mixed")
+            )
 
         return RankedList(
             name="lexical",
@@ -212,6 +309,59 @@ def _dense_weights(specs: Sequence[EmbedderSpec], language: str) -> dict[Embedde
     raw = {s: (2.0 if s.language == language else 1.0) for s in specs}
     total = sum(raw.values()) or 1.0
     return {s: w / total for s, w in raw.items()}
+
+
+REGION_KEYS = ("region", "names_region")
+
+
+def chunk_regions(chunk: Chunk) -> frozenset[str]:
+    """The regions a chunk is about: named in its title or section, or named in its text
+    alongside at most one other (a list of all the poles is about none of them)."""
+    heading = set(regions.groups_in(f"{chunk.title} {chunk.section}"))
+    in_text = set(regions.groups_in(chunk.text))
+    return frozenset(heading | (in_text if len(in_text) <= 2 else set()))
+
+
+# Passages naming the region a question is about rank above equally good ones that do not.
+REGION_BOOST = 1.5
+_ASKS_KOREAN = re.compile(
+    r"\b(?:in|into|to) korean\b|\bkorean (?:term|name|word|title|version|wording|documents?|"
+    r"text|sources?|original|notice|equivalent|spelling)\b|\bwritten in (?:the )?korean\b",
+    re.IGNORECASE,
+)
+_ASKS_ENGLISH = re.compile(r"영어|영문|영역본|english", re.IGNORECASE)
+
+
+def requested_language(query: str) -> str | None:
+    """The language a question asks the answer to come from, if it says so."""
+    if detect_language(query) == "en" and _ASKS_KOREAN.search(query):
+        return "ko"
+    if detect_language(query) == "ko" and _ASKS_ENGLISH.search(query):
+        return "en"
+    return None
+
+
+def _region_filters(
+    state: _LexicalState, filters: Filters | None
+) -> tuple[Filters | None, np.ndarray | None]:
+    """Split off the region filters. `region=g`: chunks that name g or no region at all (the
+    nationwide measures); `region=nationwide`: chunks naming no region; `names_region=g`:
+    chunks that name g. A list means any of them."""
+    if not filters or not any(k in filters for k in REGION_KEYS):
+        return filters, None
+    rest = {k: v for k, v in filters.items() if k not in REGION_KEYS}
+    mask = np.ones(len(state.chunks), dtype=bool)
+    for key in REGION_KEYS:
+        if key not in filters:
+            continue
+        wanted = filters[key]
+        groups = set(wanted) if isinstance(wanted, (list, tuple, set)) else {wanted}
+        groups = {str(g) for g in groups}
+        if key == "region":
+            mask &= np.array([not named or bool(named & groups) for named in state.regions])
+        else:
+            mask &= np.array([bool(named & groups) for named in state.regions])
+    return (rest or None), mask
 
 
 def _filter_mask(chunks: Sequence[Chunk], filters: Filters) -> np.ndarray:

@@ -44,6 +44,22 @@ class Settings:
     exclude: str = _setting("README*,.*,_*", "Comma-separated file-name globs that ingest skips.")
     top_k: int = _setting(5, "Passages returned by retrieval.")
     candidates: int = _setting(50, "Candidates each retriever contributes before fusion.")
+    answer_passages: int = _setting(6, "Passages an answer is composed from.")
+    max_sentences: int = _setting(3, "Sentences in an answer (a briefing uses twice as many).")
+    min_support: float = _setting(
+        0.45,
+        "Share (IDF-weighted) of the question's terms the top passages must contain; below it "
+        "the assistant says the documents do not answer. Calibrated on eval/questions.jsonl.",
+    )
+    llm_url: str = _setting(
+        "", "OpenAI-compatible endpoint for an LLM answerer (vLLM, llama.cpp server, Ollama)."
+    )
+    llm_model: str = _setting("", "Model name to request from the LLM endpoint.")
+    llm_api_key: str = _setting("", "API key for the LLM endpoint, if it needs one.")
+    llm_gguf: str = _setting(
+        "", "Local GGUF model file run in-process (llama.cpp); 'smollm2' = the packaged SmolLM2."
+    )
+    llm_max_tokens: int = _setting(512, "Most tokens an LLM may generate per answer.")
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None, **overrides: Any) -> Settings:

@@ -1,0 +1,623 @@
+"""Answers with verified citations: retrieval in, `Answer` out.
+
+`Assistant.ask` runs: clean the question -> make a follow-up self-contained -> retrieve (plus the
+passages that name a region the question is about) -> decide whether the documents support an
+answer -> compose (extractive by default, or an LLM) -> verify every citation -> refuse when
+nothing verifiable remains, or when the documents themselves say the thing is not specified.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from . import prompts, regions
+from .condense import Turn, condense, format_history
+from .lexical import QUESTION_WORDS
+from .load import detect_language
+from .models import Chunk, Passage
+from .text import Span, clean_question, collapse, is_korean, numbers_in, sentence_spans
+from .verify import CheckedSentence, Citation, SupportChecker, Verification, verify
+
+MAX_QUESTION_CHARS = 2000
+
+_NOT_SPECIFIED = re.compile(
+    r"\bnot (?:been |yet )?(?:specified|given|listed|reported|disclosed|made public|published|"
+    r"confirmed|described|stated|named|set|decided|known|clear)\b|\bunknown\b|\bunconfirmed\b|"
+    r"\bremains? unclear\b|\bdo(?:es)? not (?:specify|say|give|list|state|name)\b|"
+    r"\bgaps in the (?:public )?record\b|\bno (?:\w+ ){0,4}(?:is|are|was|were|has been|have been) "
+    r"(?:given|reported|specified|named|listed)\b|"
+    r"(?:명시|공개|확인|발표|보도|제시|확정|기재|언급|결정|알려|밝혀|특정|나와\s?있)(?:되|하)?지\s?않|"
+    r"미정|미확인|미공개|알 수 없|불분명|불확실",
+    re.IGNORECASE,
+)
+_ASKS_NUMBER = re.compile(
+    r"얼마|몇|언제|규모|금액|예산|비율|\bhow (?:much|many|big|large|long)\b|\bwhen\b|\bwhat year\b|"
+    r"\bbudget\b|\bamount\b|\bsize\b|\bdate\b",
+    re.IGNORECASE,
+)
+
+Tokenize = Callable[[str], list[str]]
+
+
+class AnswerError(ValueError):
+    """The question cannot be asked as given (empty, too long); the message says why."""
+
+
+@dataclass
+class Answer:
+    question: str
+    standalone_question: str
+    text: str
+    answered: bool
+    language: str
+    citations: list[Citation] = field(default_factory=list)
+    sentences: list[CheckedSentence] = field(default_factory=list)  # shown, each cited
+    passages: list[Passage] = field(default_factory=list)
+    unsupported: list[CheckedSentence] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    regions: list[str] = field(default_factory=list)
+    answerer: str = "extractive"
+    support: float = 0.0
+    refusal: str = ""  # why not answered: "not-found", "not-specified", "unverified"
+
+    latency_ms: float = 0.0
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "answer": self.text,
+            "answered": self.answered,
+            "citations": [c.to_json() for c in self.citations],
+            "language": self.language,
+            "question": self.question,
+            "standalone_question": self.standalone_question,
+            "notes": self.notes,
+            "regions": self.regions,
+            "unsupported": [{"text": s.text, "reason": s.reason} for s in self.unsupported],
+            "closest": [
+                {
+                    "doc": p.chunk.doc_id,
+                    "page": p.chunk.page,
+                    "page_label": p.chunk.page_label,
+                    "title": p.chunk.title,
+                    "text": p.chunk.text,
+                }
+                for p in self.passages[:3]
+            ]
+            if not self.answered
+            else [],
+            "answerer": self.answerer,
+            "refusal": self.refusal,
+            "support": round(self.support, 3),
+            "latency_ms": round(self.latency_ms, 1),
+        }
+
+
+# -- scoring sentences against the question --------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Candidate:
+    passage_index: int  # 0-based position in the passage list
+    span: Span
+    score: float
+    coverage: float
+    other_language: bool
+
+
+class QuestionTerms:
+    """The question's informative tokens with IDF weights, and their translations' tokens."""
+
+    def __init__(
+        self,
+        question: str,
+        tokenize: Tokenize,
+        idf: Callable[[Sequence[str]], Mapping[str, float]],
+        translations: Sequence[str] = (),
+    ) -> None:
+        self.tokenize = tokenize
+        # A place stands for its region: "Changwon" is answered by a passage on the Southeast
+        # pole, so a region counts as one term, met by any of its names in either language.
+        mentions = regions.find_regions(question)
+        for match in sorted(mentions, key=lambda m: -m.start):
+            question = question[: match.start] + " " + question[match.start + len(match.mention) :]
+        self.weights = dict(idf(_subject_terms(tokenize(question))))
+        self.region_terms: list[set[str]] = []
+        if mentions:
+            names = {
+                g: set(
+                    tokenize(
+                        " ".join(regions.search_terms(g, "ko") + regions.search_terms(g, "en"))
+                    )
+                )
+                for g in regions.GROUPS
+            }
+            for group in dict.fromkeys(m.group for m in mentions):
+                # Only the words that tell this region from the others ("Gangwon", not "Special").
+                others = set().union(*(v for g, v in names.items() if g != group))
+                self.region_terms.append(names[group] - others)
+        self.region_weight = max(self.weights.values(), default=3.0)
+        translated = _subject_terms(tokenize(" ".join(translations)))
+        self.translated = dict(idf([t for t in translated if t not in self.weights]))
+        self.language = "ko" if is_korean(question) else "en"
+
+    @property
+    def empty(self) -> bool:
+        return not self.weights and not self.region_terms
+
+    def coverage(self, tokens: set[str], translated: bool = True, text: str = "") -> float:
+        """IDF-weighted share of the question's terms (or of their translations) in `tokens`.
+
+        With `text`, a Korean term also counts when it occurs in the text as written: Kiwi may
+        split the same compound differently in different sentences (포괄/보조 vs 포괄보/조).
+        """
+        if text:
+            tokens = tokens | {
+                t for t in self.weights if len(t) >= 2 and is_korean(t) and t in text
+            }
+        met_regions = sum(1 for names in self.region_terms if names & tokens)
+        region_total = self.region_weight * len(self.region_terms)
+        region_met = self.region_weight * met_regions
+        total = sum(self.weights.values()) + region_total
+        if total <= 0:
+            return 0.0
+        own = (sum(w for t, w in self.weights.items() if t in tokens) + region_met) / total
+        if not self.translated or not translated:
+            return own
+        other_total = sum(self.translated.values()) + region_total
+        other = sum(w for t, w in self.translated.items() if t in tokens) + region_met
+        return max(own, other / other_total)
+
+    def missing(self, tokens: set[str], limit: int = 4) -> list[str]:
+        """The rarest question terms that `tokens` lacks (for telling the user what is missing)."""
+        gone = [(w, t) for t, w in self.weights.items() if t not in tokens]
+        return [t for _, t in sorted(gone, reverse=True)[:limit]]
+
+
+def score_candidates(
+    passages: Sequence[Passage], terms: QuestionTerms, asks_number: bool
+) -> list[Candidate]:
+    if not passages:
+        return []
+    top = max(p.score for p in passages) or 1.0
+    out = []
+    for index, passage in enumerate(passages):
+        chunk = passage.chunk
+        other = chunk.language not in (terms.language, "mixed")
+        prior = 0.5 + 0.5 * (passage.score / top)
+        if _SOURCES_SECTION.search(chunk.section):
+            continue  # a list of sources is not an answer
+        for span in sentence_spans(chunk.text):
+            if _looks_like_heading(span.text):
+                continue
+            coverage = terms.coverage(set(terms.tokenize(span.text)), other, span.text)
+            score = coverage * prior
+            if asks_number and numbers_in(span.text):
+                score *= 1.15
+            if other:
+                # The question's language is preferred when both say the same; translated
+                # terms are weaker evidence than the question's own words.
+                score *= OTHER_LANGUAGE_FACTOR
+            out.append(Candidate(index, span, score, coverage, other))
+    out.sort(key=lambda c: (-c.score, c.passage_index, c.span.start))
+    return out
+
+
+OTHER_LANGUAGE_FACTOR = 0.7
+# A "not specified" sentence answers the question only if it is about what was asked: it must
+# contain at least this share of the question's terms.
+NOT_SPECIFIED_COVERAGE = 0.5
+
+
+def _subject_terms(tokens: Sequence[str]) -> list[str]:
+    """What a question is about: no question-form words, no Korean verbs or adjectives (Kiwi
+    lemmas end in 다); those say how it is asked, and rare ones would look like missing facts."""
+    return [t for t in dict.fromkeys(tokens) if t not in QUESTION_WORDS and not t.endswith("다")]
+
+
+def _looks_like_heading(text: str) -> bool:
+    return (
+        len(text) < 40
+        and not re.search(r"[.다요음함됨임]\s*$", text)
+        and not re.match(r"\s*[-•○◦▪*]\s", text)
+        and not numbers_in(text)
+    )
+
+
+def select_sentences(
+    candidates: Sequence[Candidate], tokenize: Tokenize, max_sentences: int, max_chars: int = 700
+) -> list[Candidate]:
+    """Best sentence, then others close to it, skipping near-duplicates; in reading order."""
+    if not candidates or candidates[0].score <= 0:
+        return []
+    best = candidates[0].score
+    chosen: list[Candidate] = []
+    chosen_tokens: list[set[str]] = []
+    length = 0
+    for cand in candidates:
+        if len(chosen) >= max_sentences or cand.score < 0.6 * best:
+            break
+        tokens = set(tokenize(cand.span.text))
+        if any(_jaccard(tokens, seen) >= 0.5 for seen in chosen_tokens):
+            continue
+        if any(c.passage_index == cand.passage_index and c.span == cand.span for c in chosen):
+            continue
+        if chosen and length + len(cand.span.text) > max_chars:
+            continue
+        chosen.append(cand)
+        chosen_tokens.append(tokens)
+        length += len(cand.span.text)
+    first_seen = {c.passage_index: i for i, c in reversed(list(enumerate(chosen)))}
+    return sorted(chosen, key=lambda c: (first_seen[c.passage_index], c.span.start))
+
+
+def _jaccard(a: set[str], b: set[str]) -> float:
+    return len(a & b) / len(a | b) if a and b else 0.0
+
+
+_CLAUSE_BREAK = re.compile(r"[,;:|()（）]|지만|\bbut\b|\bwhile\b|\bthough\b", re.IGNORECASE)
+
+
+_SOURCES_SECTION = re.compile(r"(?:^|> )(?:sources?|references?|출처|참고\s?(?:문헌|자료))$", re.I)
+
+
+_HEADING_LINE = re.compile(
+    r"^\s*(?:#{1,6}\s+|(?:\d{1,2}|[IVX]+|[가-하])[.)]\s+|\([a-z0-9가-하]\)\s+|[□■]\s*)(?P<title>.{2,70})$"
+)
+
+
+def span_section(chunk: Chunk, span: Span) -> str:
+    """The heading a sentence sits under: the last heading line before it inside the chunk,
+    else the chunk's own section path."""
+    heading = ""
+    for line in chunk.text[: span.start].splitlines():
+        match = _HEADING_LINE.match(line)
+        if match and not re.search(r"[.다요]\s*$", line):
+            heading = match.group("title").strip()
+    return heading or chunk.section
+
+
+def in_gaps_section(section: str) -> bool:
+    """A section listing what the documents do not give ("5. Gaps in the public record")."""
+    last = section.split(" > ")[-1] if section else ""
+    return bool(last) and _NOT_SPECIFIED.search(last) is not None
+
+
+def is_not_specified(text: str, terms: QuestionTerms | None = None) -> bool:
+    """Whether `text` says that what the question asks is not given ("명시되지 않음", "not
+    specified"). With `terms`, the clause holding that phrase must name something the question
+    asks about, so "X becomes Y, though whether it passes is unconfirmed" still answers
+    "what does X become?". Long flattened table rows, full of such cells, never count.
+    """
+    found = _NOT_SPECIFIED.search(text)
+    if found is None or len(text) > 260:
+        return False
+    if terms is None:
+        return True
+    before = [m.end() for m in _CLAUSE_BREAK.finditer(text, 0, found.start())]
+    after = _CLAUSE_BREAK.search(text, found.end())
+    clause = text[(before[-1] if before else 0) : (after.start() if after else len(text))]
+    clause_terms = set(terms.tokenize(clause))
+    return any(t in clause_terms for t in terms.weights) or any(
+        t in clause_terms for t in terms.translated
+    )
+
+
+def _filter_regions(filters: Mapping[str, Any] | None) -> list[str]:
+    wanted = (filters or {}).get("region")
+    values = wanted if isinstance(wanted, (list, tuple, set)) else [wanted] if wanted else []
+    return [str(v) for v in values if str(v) in regions.GROUPS]
+
+
+# -- composers ---------------------------------------------------------------------------------
+
+
+class Composer(Protocol):
+    name: str
+
+    def compose(
+        self, question: str, passages: Sequence[Passage], language: str, chosen: Sequence[Candidate]
+    ) -> Iterator[str]:
+        """Yield the answer text in pieces, sentences ending with [n] passage markers."""
+        ...
+
+
+class ExtractiveComposer:
+    """No model: the answer is the selected sentences themselves, each cited."""
+
+    name = "extractive"
+
+    def compose(
+        self, question: str, passages: Sequence[Passage], language: str, chosen: Sequence[Candidate]
+    ) -> Iterator[str]:
+        for i, cand in enumerate(chosen):
+            yield ("" if i == 0 else " ") + f"{collapse(cand.span.text)} [{cand.passage_index + 1}]"
+
+
+class LLMComposer:
+    """A LangChain chat model writes the answer from numbered passages (prompts/answer.md)."""
+
+    def __init__(self, chat_model: Any, name: str = "llm", max_sentences: int = 4) -> None:
+        self.chat_model = chat_model
+        self.name = name
+        self.max_sentences = max_sentences
+
+    def messages(self, question: str, passages: Sequence[Passage], language: str) -> list[Any]:
+        from langchain_core.messages import HumanMessage, SystemMessage
+
+        values = {
+            "language_name": "in Korean" if language == "ko" else "in English",
+            "max_sentences": self.max_sentences,
+            "no_answer": prompts.message("no-answer", language),
+            "passages": format_passages(passages),
+            "question": question,
+        }
+        return [
+            SystemMessage(prompts.render("answer", "system", **values)),
+            HumanMessage(prompts.render("answer", "user", **values)),
+        ]
+
+    def compose(
+        self, question: str, passages: Sequence[Passage], language: str, chosen: Sequence[Candidate]
+    ) -> Iterator[str]:
+        for chunk in self.chat_model.stream(self.messages(question, passages, language)):
+            text = chunk.content if isinstance(chunk.content, str) else str(chunk.content)
+            if text:
+                yield text
+
+    def condense(self, question: str, history: Sequence[Turn], language: str) -> str:
+        from langchain_core.messages import HumanMessage, SystemMessage
+
+        values = {
+            "language_name": "Korean" if language == "ko" else "English",
+            "history": format_history(history),
+            "question": question,
+        }
+        reply = self.chat_model.invoke(
+            [
+                SystemMessage(prompts.render("condense", "system", **values)),
+                HumanMessage(prompts.render("condense", "user", **values)),
+            ]
+        )
+        text = reply.content if isinstance(reply.content, str) else str(reply.content)
+        line = text.strip().splitlines()[0].strip() if text.strip() else ""
+        return line or question
+
+
+def format_passages(passages: Sequence[Passage]) -> str:
+    blocks = []
+    for n, passage in enumerate(passages, start=1):
+        c = passage.chunk
+        head = f"[{n}] {c.title}, p. {c.page_label}" + (f", {c.section}" if c.section else "")
+        # Fenced so that text inside a document reads as quoted data.
+        blocks.append(f"{head}\n<<<\n{c.text}\n>>>")
+    return "\n\n".join(blocks)
+
+
+# -- the assistant -----------------------------------------------------------------------------
+
+
+@dataclass
+class AnswerEvent:
+    """Streaming: `delta` text as it is written, then one event with the verified `answer`."""
+
+    delta: str = ""
+    answer: Answer | None = None
+
+
+class Assistant:
+    def __init__(
+        self,
+        searcher: Any,
+        composer: Composer | None = None,
+        checker: SupportChecker | None = None,
+        k: int = 6,
+        min_support: float = 0.45,
+        max_sentences: int = 3,
+    ) -> None:
+        self.searcher = searcher
+        self.composer: Composer = composer or ExtractiveComposer()
+        self.checker = checker or SupportChecker(searcher.tokenizer.tokenize)
+        self.k = k
+        self.min_support = min_support
+        self.max_sentences = max_sentences
+
+    # public API
+    def ask(
+        self,
+        question: str,
+        history: Sequence[Turn] = (),
+        filters: Mapping[str, Any] | None = None,
+        max_sentences: int | None = None,
+        language: str | None = None,
+    ) -> Answer:
+        answer: Answer | None = None
+        for event in self.stream(question, history, filters, max_sentences, language):
+            if event.answer is not None:
+                answer = event.answer
+        assert answer is not None
+        return answer
+
+    def stream(
+        self,
+        question: str,
+        history: Sequence[Turn] = (),
+        filters: Mapping[str, Any] | None = None,
+        max_sentences: int | None = None,
+        language: str | None = None,
+    ) -> Iterator[AnswerEvent]:
+        """Answer events; `language` ("ko"/"en") overrides the question's own for the answer."""
+        started = time.perf_counter()
+        asked = clean_question(question)
+        if not asked:
+            raise AnswerError("the question is empty")
+        if len(asked) > MAX_QUESTION_CHARS:
+            raise AnswerError(
+                f"the question is too long ({len(asked)} characters; the limit is "
+                f"{MAX_QUESTION_CHARS}). Ask about one thing at a time."
+            )
+        if language not in ("ko", "en"):
+            language = "ko" if detect_language(asked) != "en" else "en"
+        standalone = self._condense(asked, history, language)
+        for group in _filter_regions(filters):
+            if group not in regions.groups_in(standalone):
+                # The region chosen in a filter is what the question is about.
+                standalone = f"{standalone} ({regions.describe(group, language)})"
+        passages = self._retrieve(standalone, filters)
+        state = self.searcher.lexical()
+        translations = state.lexicon.translate(standalone)
+        terms = QuestionTerms(
+            standalone, self.searcher.tokenizer.tokenize, state.index.idf, translations
+        )
+        terms.language = language
+        mentioned = regions.groups_in(standalone)
+        answer = Answer(
+            asked, standalone, "", False, language, passages=passages, regions=mentioned
+        )
+        answer.answerer = self.composer.name
+        answer.notes.extend(self._place_notes(standalone, language))
+
+        evidence = set()
+        for p in passages[:3]:
+            evidence.update(self.searcher.tokenizer.tokenize(p.chunk.context_text))
+        evidence_text = " ".join(p.chunk.context_text for p in passages[:3])
+        answer.support = terms.coverage(evidence, True, evidence_text) if not terms.empty else 0.0
+        if not passages or terms.empty or answer.support < self.min_support:
+            answer.refusal = "not-found"
+            answer.text = self._not_found(asked, language, terms, evidence)
+            yield from self._finish(answer, started)
+            return
+
+        candidates = score_candidates(passages, terms, bool(_ASKS_NUMBER.search(standalone)))
+        chosen = select_sentences(
+            candidates, self.searcher.tokenizer.tokenize, max_sentences or self.max_sentences
+        )
+        if (
+            chosen
+            and chosen[0].coverage >= NOT_SPECIFIED_COVERAGE
+            and (
+                is_not_specified(collapse(chosen[0].span.text), terms)
+                or in_gaps_section(
+                    span_section(passages[chosen[0].passage_index].chunk, chosen[0].span)
+                )
+            )
+        ):
+            yield from self._not_specified(answer, chosen[0], passages, started)
+            return
+        draft = ""
+        for piece in self.composer.compose(standalone, passages, language, chosen):
+            draft += piece
+            if self.composer.name != "extractive":
+                yield AnswerEvent(delta=piece)
+        if prompts.message("no-answer", language) in draft and "[" not in draft:
+            answer.refusal = "not-found"
+            answer.text = self._not_found(asked, language, terms, evidence)
+            yield from self._finish(answer, started)
+            return
+        verification = verify(draft, passages, self.checker)
+        self._apply(answer, verification)
+        if not answer.answered:
+            answer.refusal = "unverified"
+            answer.text = self._not_found(asked, language, terms, evidence)
+        else:
+            answer.notes.extend(self._language_notes(answer, language))
+            answer.notes.extend(self._region_notes(answer, mentioned, language))
+        if self.composer.name == "extractive":
+            yield AnswerEvent(delta=answer.text)
+        yield from self._finish(answer, started)
+
+    # steps
+    def _condense(self, question: str, history: Sequence[Turn], language: str) -> str:
+        if not history:
+            return question
+        condense_with = getattr(self.composer, "condense", None)
+        if condense_with is not None:
+            return str(condense_with(question, history, language))
+        return condense(question, history)
+
+    def _retrieve(self, question: str, filters: Mapping[str, Any] | None) -> list[Passage]:
+        passages = list(self.searcher.search(question, self.k, dict(filters or {}) or None))
+        seen = {p.chunk.id for p in passages}
+        for group in regions.groups_in(question)[:2]:
+            scoped = dict(filters or {})
+            scoped["names_region"] = group
+            for passage in self.searcher.search(question, 2, scoped):
+                if passage.chunk.id not in seen:
+                    seen.add(passage.chunk.id)
+                    passages.append(passage)
+        return passages
+
+    def _apply(self, answer: Answer, verification: Verification) -> None:
+        answer.citations = verification.citations
+        answer.sentences = verification.kept
+        answer.unsupported = verification.removed
+        answer.answered = bool(verification.kept)
+        answer.text = verification.text()
+
+    def _not_specified(
+        self, answer: Answer, first: Candidate, passages: Sequence[Passage], started: float
+    ) -> Iterator[AnswerEvent]:
+        """The documents say the thing asked is not given: a refusal that quotes them."""
+        draft = f"{collapse(first.span.text)} [{first.passage_index + 1}]"
+        verification = verify(draft, passages, self.checker)
+        answer.citations = verification.citations
+        answer.sentences = verification.kept
+        answer.answered = False
+        answer.refusal = "not-specified"
+        lead = prompts.message("not-specified", answer.language)
+        answer.text = f"{lead} {verification.text()}".strip()
+        yield from self._finish(answer, started)
+
+    def _not_found(
+        self, question: str, language: str, terms: QuestionTerms, evidence: set[str]
+    ) -> str:
+        documents = len({c.doc_id for c in self.searcher.lexical().chunks})
+        text = prompts.message("not-found", language, documents=documents, question=question)
+        missing = terms.missing(evidence)
+        if missing and not terms.empty:
+            text += " " + prompts.message("missing-terms", language, terms=", ".join(missing))
+        return text
+
+    def _finish(self, answer: Answer, started: float) -> Iterator[AnswerEvent]:
+        answer.latency_ms = (time.perf_counter() - started) * 1000
+        yield AnswerEvent(answer=answer)
+
+    # notes
+    def _language_notes(self, answer: Answer, language: str) -> list[str]:
+        if answer.citations and all(
+            c.language not in (language, "mixed", "") for c in answer.citations
+        ):
+            return [prompts.message("other-language", language)]
+        return []
+
+    def _region_notes(self, answer: Answer, mentioned: Sequence[str], language: str) -> list[str]:
+        notes = []
+        cited_text = " ".join(
+            f"{p.chunk.title} {p.chunk.text}"
+            for p in answer.passages
+            if any(c.chunk_id == p.chunk.id for c in answer.citations)
+        )
+        named = set(regions.groups_in(cited_text))
+        for group in mentioned:
+            if group not in named:
+                notes.append(
+                    prompts.message(
+                        "region-none", language, region=regions.describe(group, language)
+                    )
+                )
+        return notes
+
+    def _place_notes(self, question: str, language: str) -> list[str]:
+        notes = []
+        for match in regions.find_regions(question):
+            if match.place is None and match.province is None:
+                continue
+            place = match.mention
+            region = regions.describe(match.group, language)
+            note = prompts.message("place", language, place=place, region=region)
+            if note not in notes:
+                notes.append(note)
+        return notes[:2]

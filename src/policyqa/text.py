@@ -1,0 +1,141 @@
+"""Plain text helpers shared by answering, verification and evaluation: sentence spans,
+numbers, normalisation for matching. No models."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+
+_HANGUL = re.compile(r"[\uac00-\ud7a3]")
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\u200b-\u200f\u2028\u2029\ufeff]")
+
+
+@dataclass(frozen=True)
+class Span:
+    """A sentence (or table row / list item) of a passage: exact text and where it starts."""
+
+    text: str
+    start: int
+
+
+_LINE_END = re.compile(r"(?:[.!?。:;]|[다요음함됨임]\.?|\))[\s\"'”’)]*$")
+_LINE_START = re.compile(
+    r"^\s*(?:[-*•·○□▪■◦|#>]|\d{1,2}[.)]\s|[가-하][.)]\s|\([0-9a-z가-하]{1,2}\)|[IVXⅠ-Ⅻ]+\.)"
+)
+_SENTENCE_BREAK = re.compile(r"(?<=[.!?。])\s+(?=\S)")
+
+
+def _units(text: str) -> list[tuple[int, int]]:
+    """(start, end) of paragraphs: PDF lines wrapped mid-sentence are joined back; a line is
+    its own unit when it ends a sentence, is a list item / table row, or the next one starts one."""
+    lines = []
+    position = 0
+    for line in text.split("\n"):
+        lines.append((position, position + len(line)))
+        position += len(line) + 1
+    units: list[tuple[int, int]] = []
+    start = None
+    for i, (a, b) in enumerate(lines):
+        line = text[a:b]
+        if not line.strip():
+            if start is not None:
+                units.append((start, lines[i - 1][1]))
+                start = None
+            continue
+        if start is None:
+            start = a
+        nxt = lines[i + 1] if i + 1 < len(lines) else None
+        next_line = text[nxt[0] : nxt[1]] if nxt else ""
+        heading = _LINE_START.match(line) is not None and len(line.strip()) < 40
+        ends = (
+            heading
+            or _LINE_END.search(line) is not None
+            or line.lstrip().startswith("|")
+            or not next_line.strip()
+            or _LINE_START.match(next_line) is not None
+        )
+        if ends:
+            units.append((start, b))
+            start = None
+    if start is not None:
+        units.append((start, lines[-1][1]))
+    return units
+
+
+def sentence_spans(text: str, min_chars: int = 12) -> list[Span]:
+    """Sentences and line items of `text`, each the exact substring (so quotes stay verbatim).
+
+    Wrapped lines are joined into sentences; list items and table rows stay units of their
+    own. Fragments shorter than `min_chars` (headings, page furniture) are dropped.
+    """
+    spans: list[Span] = []
+    for a, b in _units(text):
+        unit = text[a:b]
+        position = 0
+        for piece in _SENTENCE_BREAK.split(unit):
+            start = unit.find(piece, position)
+            if start < 0:
+                continue
+            position = start + len(piece)
+            stripped = piece.strip()
+            if len(stripped) < min_chars:
+                continue
+            spans.append(Span(stripped, a + start + piece.find(stripped)))
+    return spans
+
+
+def collapse(text: str) -> str:
+    """Whitespace runs (PDF line wraps included) as single spaces."""
+    return " ".join(text.split())
+
+
+def is_korean(text: str) -> bool:
+    return _HANGUL.search(text) is not None
+
+
+def clean_question(text: str) -> str:
+    """Control characters out, whitespace collapsed, Unicode NFC."""
+    text = unicodedata.normalize("NFC", text)
+    text = _CONTROL.sub(" ", text)
+    return " ".join(text.split())
+
+
+def normalise_for_match(text: str) -> str:
+    """Lower-case, NFC, no spaces or thousands separators: for key-fact and quote checks."""
+    text = unicodedata.normalize("NFKC", text).lower()
+    text = re.sub(r"(?<=\d),(?=\d{3})", "", text)
+    text = text.replace("’", "'").replace("‘", "'").replace("“", '"').replace("”", '"')
+    return re.sub(r"[\s·\-–—]+", "", text)
+
+
+_NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
+
+
+def numbers_in(text: str) -> list[str]:
+    """Numbers as written, thousands separators removed: '1,400' -> '1400', '10.6' -> '10.6'.
+
+    Marker numbers like [3] are not numbers of the sentence.
+    """
+    text = re.sub(r"\[\d+(?:\s*[,\-]\s*\d+)*\]", " ", text)
+    out = []
+    for match in _NUMBER.finditer(text):
+        value = re.sub(r",(?=\d{3}\b)", "", match.group(0)).rstrip(".,")
+        if value:
+            out.append(value)
+    return out
+
+
+def number_supported(value: str, passage: str) -> bool:
+    """Whether a number from a sentence appears as a number in the passage."""
+    found = {v for n in numbers_in(passage) for v in _number_variants(n)}
+    return bool(_number_variants(value) & found)
+
+
+def _number_variants(value: str) -> set[str]:
+    variants = {value}
+    if "." in value:
+        variants.add(value.rstrip("0").rstrip("."))
+    if value.isdigit():
+        variants.add(str(int(value)))
+    return variants

@@ -1,0 +1,199 @@
+"""Citation verification, applied to every answer after it is written (extractive or LLM).
+
+A sentence keeps a citation `[n]` only if n points at a passage that was given, every number in
+the sentence appears in that passage, and the passage supports the sentence: enough of the
+sentence's content words occur in one of its sentences (or, across languages, an embedding
+similarity clears a threshold). Each kept citation quotes the passage sentence that supports
+it, verbatim. Sentences left without a verified citation are removed (or marked, on request).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from .models import Passage
+from .text import Span, collapse, number_supported, numbers_in, sentence_spans
+
+_MARKER = re.compile(r"\s*(?:\[(\d+(?:\s*[,，]\s*\d+)*)\])")
+# A sentence ends after its citation markers, or at . ! ? before whitespace, or at a line break.
+_ANSWER_SENTENCE = re.compile(r"(?:\[\d+(?:\s*[,，]\s*\d+)*\])+\s+|(?<=[.!?。])\s+(?!\[\d)|\n+")
+
+Tokenize = Callable[[str], list[str]]
+Similarity = Callable[[str, Sequence[str]], list[float]]
+
+
+@dataclass(frozen=True)
+class Citation:
+    n: int
+    chunk_id: str
+    doc: str
+    title: str
+    page: int
+    page_label: str
+    section: str
+    quote: str
+    language: str = ""
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "n": self.n,
+            "doc": self.doc,
+            "title": self.title,
+            "page": self.page,
+            "page_label": self.page_label,
+            "section": self.section,
+            "quote": self.quote,
+        }
+
+
+@dataclass(frozen=True)
+class CheckedSentence:
+    text: str  # without markers
+    cited: tuple[int, ...]  # markers as the answerer wrote them (1-based passage numbers)
+    citations: tuple[int, ...]  # verified citation numbers in the final answer
+    supported: bool
+    reason: str = ""
+
+
+@dataclass
+class Verification:
+    sentences: list[CheckedSentence] = field(default_factory=list)
+    citations: list[Citation] = field(default_factory=list)
+
+    @property
+    def kept(self) -> list[CheckedSentence]:
+        return [s for s in self.sentences if s.supported]
+
+    @property
+    def removed(self) -> list[CheckedSentence]:
+        return [s for s in self.sentences if not s.supported]
+
+    def text(self, mark_unsupported: bool = False) -> str:
+        parts = []
+        for sentence in self.sentences:
+            if sentence.supported:
+                markers = "".join(f"[{n}]" for n in sentence.citations)
+                parts.append(f"{sentence.text} {markers}".strip())
+            elif mark_unsupported:
+                parts.append(f"{sentence.text} [unverified]")
+        return " ".join(parts)
+
+
+def split_answer(text: str) -> list[tuple[str, tuple[int, ...]]]:
+    """Answer sentences with the passage numbers each cites (markers may follow the stop)."""
+    out: list[tuple[str, tuple[int, ...]]] = []
+    position = 0
+    pieces: list[str] = []
+    for match in _ANSWER_SENTENCE.finditer(text):
+        pieces.append(text[position : match.end()])
+        position = match.end()
+    pieces.append(text[position:])
+    for piece in pieces:
+        cited: list[int] = []
+        for match in _MARKER.finditer(piece):
+            cited.extend(int(n) for n in re.split(r"\s*[,，]\s*", match.group(1)))
+        body = piece
+        while _MARKER.search(body):  # nested or malformed markers ("[[1]2]") leave none behind
+            body = _MARKER.sub("", body)
+        body = " ".join(body.split())
+        if body:
+            out.append((body, tuple(dict.fromkeys(cited))))
+    return out
+
+
+class SupportChecker:
+    """Does a passage support a sentence? Lexical overlap, numbers, optional embeddings."""
+
+    def __init__(
+        self,
+        tokenize: Tokenize,
+        overlap: float = 0.5,
+        similarity: Similarity | None = None,
+        min_similarity: float = 0.55,
+    ) -> None:
+        self.tokenize = tokenize
+        self.overlap = overlap
+        self.similarity = similarity
+        self.min_similarity = min_similarity
+
+    def best_span(self, sentence: str, passage_text: str) -> tuple[Span | None, float]:
+        """The passage sentence sharing most of `sentence`'s content words, and that share."""
+        words = set(self.tokenize(sentence))
+        spans = sentence_spans(passage_text, min_chars=1) or [Span(passage_text, 0)]
+        if not words:
+            return None, 0.0
+        best: tuple[Span | None, float] = (None, 0.0)
+        for span in spans:
+            share = len(words & set(self.tokenize(span.text))) / len(words)
+            if share > best[1]:
+                best = (span, share)
+        return best
+
+    def check(self, sentence: str, passage_text: str) -> tuple[bool, str, str]:
+        """(supported, quote, reason)."""
+        missing = [v for v in numbers_in(sentence) if not number_supported(v, passage_text)]
+        if missing:
+            return False, "", f"number {missing[0]} is not in the cited passage"
+        if collapse(sentence) in collapse(passage_text):
+            return True, collapse(sentence), ""
+        span, share = self.best_span(sentence, passage_text)
+        if span is not None and share >= self.overlap:
+            return True, collapse(span.text), ""
+        if self.similarity is not None:
+            spans = sentence_spans(passage_text, min_chars=1) or [Span(passage_text, 0)]
+            scores = self.similarity(sentence, [s.text for s in spans])
+            top = max(range(len(spans)), key=lambda i: scores[i])
+            if scores[top] >= self.min_similarity:
+                return True, collapse(spans[top].text), ""
+        return False, "", "the cited passage does not support the sentence"
+
+
+def verify(
+    answer: str,
+    passages: Sequence[Passage],
+    checker: SupportChecker,
+) -> Verification:
+    result = Verification()
+    numbering: dict[tuple[str, str], int] = {}
+    for body, cited in split_answer(answer):
+        valid = [n for n in cited if 1 <= n <= len(passages)]
+        if not cited:
+            result.sentences.append(CheckedSentence(body, cited, (), False, "no citation"))
+            continue
+        if not valid:
+            reason = f"cites passage {cited[0]}, which was not given"
+            result.sentences.append(CheckedSentence(body, cited, (), False, reason))
+            continue
+        numbers: list[int] = []
+        reason = ""
+        for n in valid:
+            chunk = passages[n - 1].chunk
+            ok, quote, why = checker.check(body, chunk.text)
+            if not ok:
+                reason = reason or f"[{n}]: {why}"
+                continue
+            key = (chunk.id, quote)
+            if key not in numbering:
+                numbering[key] = len(numbering) + 1
+                result.citations.append(
+                    Citation(
+                        n=numbering[key],
+                        chunk_id=chunk.id,
+                        doc=chunk.doc_id,
+                        title=chunk.title,
+                        page=chunk.page,
+                        page_label=chunk.page_label,
+                        section=chunk.section,
+                        quote=quote,
+                        language=chunk.language,
+                    )
+                )
+            if numbering[key] not in numbers:
+                numbers.append(numbering[key])
+        result.sentences.append(
+            CheckedSentence(body, cited, tuple(numbers), bool(numbers), "" if numbers else reason)
+        )
+    return result

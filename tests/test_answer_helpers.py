@@ -1,0 +1,190 @@
+"""Pure helpers of answering: 'not specified' detection, gaps sections, sentence selection."""
+
+import re
+
+import pytest
+
+from policyqa.answer import (
+    Candidate,
+    QuestionTerms,
+    in_gaps_section,
+    is_not_specified,
+    select_sentences,
+)
+from policyqa.text import Span
+
+_STOP = frozenset(["the", "a", "an", "is", "are", "of", "for", "in", "to", "what", "when", "does"])
+
+
+def _tokenize(text: str) -> list[str]:
+    return [t for t in re.findall(r"\w+", text.lower()) if t not in _STOP]
+
+
+def _idf(tokens: object) -> dict[str, float]:
+    return {t: 1.0 for t in tokens}  # type: ignore[attr-defined]
+
+
+def _terms(question: str) -> QuestionTerms:
+    return QuestionTerms(question, _tokenize, _idf)
+
+
+# -- is_not_specified ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "The budget has not been specified.",
+        "The opening date is not yet decided.",
+        "The total cost is unknown.",
+        "The documents do not say who chairs it.",
+        "No figure has been reported for the second phase.",
+        "예산 규모는 명시되지 않음",
+        "사업비는 아직 확정되지 않았다.",
+        "구체적인 일정은 미정이다.",
+    ],
+)
+def test_not_specified_phrases_are_detected(text: str) -> None:
+    assert is_not_specified(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "The budget is 5 trillion won.",
+        "The notified plan was published in 2024.",
+        "예산은 5조원으로 확정되었다.",
+    ],
+)
+def test_ordinary_statements_are_not_not_specified(text: str) -> None:
+    assert not is_not_specified(text)
+
+
+def test_long_table_row_never_counts_as_not_specified() -> None:
+    row = "| Item | not specified | " + " | ".join(f"cell {i}" for i in range(40))
+    assert len(row) > 260
+    assert not is_not_specified(row)
+
+
+def test_not_specified_clause_must_name_a_question_term() -> None:
+    terms = _terms("What is the budget for the airport?")
+    assert is_not_specified("The airport budget has not been specified.", terms)
+    assert not is_not_specified("The ceremony date has not been specified.", terms)
+
+
+def test_not_specified_in_another_clause_does_not_count() -> None:
+    terms = _terms("What does the airport become?")
+    text = (
+        "The airport becomes a logistics hub, "
+        "though whether the railway link passes is unconfirmed."
+    )
+    assert is_not_specified(text)  # without terms any such phrase counts
+    assert not is_not_specified(text, terms)
+
+
+def test_not_specified_clause_matching_a_translated_term_counts() -> None:
+    terms = QuestionTerms("공항 예산은 얼마인가요?", _tokenize, _idf, translations=["budget"])
+    assert "budget" in terms.translated
+    assert is_not_specified("The budget has not been disclosed.", terms)
+
+
+def test_region_in_question_is_a_region_term_not_a_word() -> None:
+    terms = _terms("What is the budget for Changwon?")
+    assert "changwon" not in terms.weights
+    assert any("동남권" in names for names in terms.region_terms)
+    assert is_not_specified("The budget for the Southeast pole has not been set.", terms)
+    assert not is_not_specified(
+        "Changwon opens a hydrogen hub in 2027, though the ceremony date is unconfirmed.", terms
+    )
+
+
+# -- in_gaps_section ----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "section",
+    [
+        "5. Gaps in the public record",
+        "Overview > 5. Gaps in the public record",
+        "예산 > 미공개 사항",
+    ],
+)
+def test_gaps_sections_are_recognised(section: str) -> None:
+    assert in_gaps_section(section)
+
+
+@pytest.mark.parametrize(
+    "section", ["", "Overview", "5. Gaps in the public record > Details", "Budget > 2025 plan"]
+)
+def test_other_sections_are_not_gaps_sections(section: str) -> None:
+    assert not in_gaps_section(section)
+
+
+# -- select_sentences ---------------------------------------------------------------------------
+
+
+def _cand(passage: int, start: int, text: str, score: float) -> Candidate:
+    return Candidate(passage, Span(text, start), score, score, False)
+
+
+def _ranked(*cands: Candidate) -> list[Candidate]:
+    return sorted(cands, key=lambda c: (-c.score, c.passage_index, c.span.start))
+
+
+def test_select_nothing_from_no_candidates_or_zero_scores() -> None:
+    assert select_sentences([], _tokenize, 3) == []
+    assert select_sentences([_cand(0, 0, "Budget rose sharply.", 0.0)], _tokenize, 3) == []
+
+
+def test_select_skips_near_duplicates() -> None:
+    cands = _ranked(
+        _cand(0, 0, "The block grant budget rose to 5 trillion won.", 1.0),
+        _cand(1, 0, "The block grant budget rose to 5 trillion won in total.", 0.95),
+        _cand(0, 60, "Gangwon became a special province in 2023.", 0.9),
+    )
+    chosen = select_sentences(cands, _tokenize, 3)
+    assert [c.span.text for c in chosen] == [
+        "The block grant budget rose to 5 trillion won.",
+        "Gangwon became a special province in 2023.",
+    ]
+
+
+def test_select_respects_max_sentences() -> None:
+    cands = _ranked(
+        _cand(0, 0, "Alpha beta gamma delta.", 1.0),
+        _cand(0, 30, "Epsilon zeta eta theta.", 0.9),
+        _cand(0, 60, "Iota kappa lambda mu.", 0.8),
+    )
+    assert len(select_sentences(cands, _tokenize, 2)) == 2
+    assert len(select_sentences(cands, _tokenize, 1)) == 1
+
+
+def test_select_drops_candidates_far_below_the_best() -> None:
+    cands = _ranked(
+        _cand(0, 0, "Alpha beta gamma delta.", 1.0),
+        _cand(0, 30, "Epsilon zeta eta theta.", 0.5),
+    )
+    assert [c.span.text for c in select_sentences(cands, _tokenize, 3)] == [
+        "Alpha beta gamma delta."
+    ]
+
+
+def test_select_respects_max_chars_after_the_first() -> None:
+    long_text = "Epsilon " + "zeta " * 30 + "end."
+    cands = _ranked(
+        _cand(0, 0, "Alpha beta gamma delta.", 1.0),
+        _cand(0, 30, long_text, 0.9),
+        _cand(0, 300, "Iota kappa lambda mu.", 0.8),
+    )
+    chosen = select_sentences(cands, _tokenize, 3, max_chars=60)
+    assert [c.span.text for c in chosen] == ["Alpha beta gamma delta.", "Iota kappa lambda mu."]
+
+
+def test_select_returns_reading_order_grouped_by_passage() -> None:
+    cands = _ranked(
+        _cand(1, 50, "Block grants reach 5 trillion won.", 1.0),
+        _cand(0, 10, "Gangwon became a special province.", 0.9),
+        _cand(1, 0, "The committee approved the strategy.", 0.8),
+    )
+    chosen = select_sentences(cands, _tokenize, 3)
+    assert [(c.passage_index, c.span.start) for c in chosen] == [(1, 0), (1, 50), (0, 10)]

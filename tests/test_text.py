@@ -1,0 +1,160 @@
+"""Plain text helpers: sentence spans, normalisation, numbers."""
+
+from policyqa.text import (
+    Span,
+    clean_question,
+    collapse,
+    normalise_for_match,
+    number_supported,
+    numbers_in,
+    sentence_spans,
+)
+
+MIXED = (
+    "The committee approved the plan\n"
+    "for regional growth in 2025.\n"
+    "- First bullet item here\n"
+    "- Second bullet item here\n"
+    "| Region | Budget 1,400 |\n"
+    "| Gangwon | 300 won |\n"
+    "Short.\n"
+    "\n"
+    "Another paragraph sentence one. Sentence two follows here!"
+)
+
+
+def _texts(text: str, **kwargs: int) -> list[str]:
+    return [span.text for span in sentence_spans(text, **kwargs)]
+
+
+# -- sentence_spans ----------------------------------------------------------------------------
+
+
+def test_sentence_spans_are_exact_substrings_at_their_offsets() -> None:
+    spans = sentence_spans(MIXED)
+    assert spans
+    for span in spans:
+        assert MIXED[span.start : span.start + len(span.text)] == span.text
+
+
+def test_sentence_spans_offsets_correct_for_korean_and_indented_text() -> None:
+    text = (
+        "  가. 추진 배경\n   지방시대위원회는 균형발전을 위해\n"
+        "새로운 전략을 발표했다.  \n\n  - 포괄보조 확대 추진\n"
+    )
+    spans = sentence_spans(text)
+    assert spans
+    for span in spans:
+        assert text[span.start : span.start + len(span.text)] == span.text
+        assert span.text == span.text.strip()
+
+
+def test_wrapped_pdf_lines_are_joined_into_one_sentence() -> None:
+    spans = sentence_spans(MIXED)
+    assert spans[0] == Span("The committee approved the plan\nfor regional growth in 2025.", 0)
+
+
+def test_wrapped_korean_lines_are_joined_and_short_heading_dropped() -> None:
+    text = (
+        "가. 추진 배경\n지방시대 위원회는 균형발전을 위해\n새로운 전략을 발표했다.\n나. 주요 내용"
+    )
+    assert _texts(text) == ["지방시대 위원회는 균형발전을 위해\n새로운 전략을 발표했다."]
+
+
+def test_bullets_and_table_rows_stay_separate_units() -> None:
+    texts = _texts(MIXED)
+    assert "- First bullet item here" in texts
+    assert "- Second bullet item here" in texts
+    assert "| Region | Budget 1,400 |" in texts
+    assert "| Gangwon | 300 won |" in texts
+
+
+def test_numbered_list_items_are_not_joined_to_the_previous_line() -> None:
+    text = (
+        "The strategy has three parts\n"
+        "1. Expand block grants to provinces\n"
+        "2) Relocate public institutions"
+    )
+    texts = _texts(text)
+    assert texts[0] == "The strategy has three parts"
+    # "1." followed by a space is also a sentence break, so the item may lose its number prefix
+    assert texts[1].endswith("Expand block grants to provinces")
+    assert "three parts" not in texts[1]
+    assert texts[2] == "2) Relocate public institutions"
+    assert len(texts) == 3
+
+
+def test_sentences_within_a_paragraph_are_split() -> None:
+    texts = _texts(MIXED)
+    assert "Another paragraph sentence one." in texts
+    assert "Sentence two follows here!" in texts
+
+
+def test_short_fragments_are_dropped_unless_min_chars_lowered() -> None:
+    assert "Short." not in _texts(MIXED)
+    assert "Short." in _texts(MIXED, min_chars=1)
+
+
+def test_sentence_spans_of_empty_text_is_empty() -> None:
+    assert sentence_spans("") == []
+    assert sentence_spans("\n\n   \n") == []
+
+
+# -- collapse / clean_question / normalise_for_match --------------------------------------------
+
+
+def test_collapse_joins_whitespace_runs_and_strips() -> None:
+    assert collapse("  a \n b\t\tc\r\n") == "a b c"
+    assert collapse("") == ""
+
+
+def test_clean_question_removes_control_and_zero_width_characters() -> None:
+    assert clean_question("a\x00b\u200bc\x7fd\ufeffe") == "a b c d e"
+
+
+def test_clean_question_collapses_whitespace() -> None:
+    assert clean_question("  What   is\n\tthe budget?  ") == "What is the budget?"
+
+
+def test_clean_question_normalises_to_nfc() -> None:
+    assert clean_question("\u1100\u1161") == "가"  # conjoining jamo -> precomposed syllable
+    assert clean_question("cafe\u0301") == "caf\u00e9"
+
+
+def test_normalise_for_match_ignores_case_spaces_separators_and_quotes() -> None:
+    assert normalise_for_match("Total 1,400 Won") == normalise_for_match("total1400won")
+    assert normalise_for_match("“Big·Data” – ‘AI’") == "\"bigdata\"'ai'"
+
+
+def test_normalise_for_match_applies_nfkc_to_fullwidth_digits() -> None:
+    assert normalise_for_match("１，４００억원") == normalise_for_match("1400억원")
+
+
+# -- numbers ------------------------------------------------------------------------------------
+
+
+def test_numbers_in_drops_thousands_separators() -> None:
+    assert numbers_in("Budget of 1,400 billion won") == ["1400"]
+    assert numbers_in("1,234,567 people") == ["1234567"]
+
+
+def test_numbers_in_keeps_decimals_and_strips_trailing_stop() -> None:
+    assert numbers_in("Growth was 10.6% in 2025.") == ["10.6", "2025"]
+
+
+def test_numbers_in_ignores_citation_markers() -> None:
+    assert numbers_in("The plan passed [3].") == []
+    assert numbers_in("It cost 5 won [1, 2][4] and took 2 years [1-3]") == ["5", "2"]
+
+
+def test_number_supported_matches_written_variants() -> None:
+    assert number_supported("1400", "총 1,400억원 규모")
+    assert number_supported("10.60", "rate of 10.6 percent")
+    assert number_supported("3", "3.0 trillion")
+    assert number_supported("007", "case 7")
+
+
+def test_number_supported_does_not_match_inside_other_numbers() -> None:
+    assert not number_supported("5", "15 projects in 2025")
+    assert not number_supported("1400", "1,500 billion")
+    assert not number_supported("3", "see passage [3]")
