@@ -116,6 +116,11 @@ class HybridSearcher:
         self._checked_at = 0.0
         self._lock = threading.Lock()
 
+    def invalidate(self) -> None:
+        """Re-read the index on the next search (after an ingest or a removal in this process)."""
+        with self._lock:
+            self._checked_at = 0.0
+
     # -- lexical index, derived from Chroma ----------------------------------------------------
     def lexical(self) -> _LexicalState:
         with self._lock:
@@ -154,7 +159,7 @@ class HybridSearcher:
         if region_mask is not None:
             mask = region_mask if mask is None else mask & region_mask
         translations = self.translations(state, query, language)
-        lists = [self._lexical_list(state, query, language, mask, translations)]
+        lists = self._lexical_lists(state, query, language, mask, translations)
         dense_weight = 1.0 - lists[0].weight
         dense_specs = [(s, e) for s, e in self.embedders if s.covers(language)]
         spec_weights = _dense_weights([s for s, _ in dense_specs], language)
@@ -181,7 +186,7 @@ class HybridSearcher:
         chunk_language = {c.id: c.language for c in state.chunks}
         # With translated terms the lexical list judges the other language itself, its scores
         # already discounted by the language prior; imputing other lists would count it twice.
-        fused = fuse(lists, chunk_language, 1.0 if translations else self.missing_factor)
+        fused = fuse(lists, chunk_language, self.missing_factor)
         fused = self._adjust(state, query, language, fused)[:k]
         missing = [f.chunk_id for f in fused if f.chunk_id not in state.position]
         extra = self.store.get_chunks(missing) if missing else {}
@@ -256,52 +261,61 @@ class HybridSearcher:
         adjusted.sort(key=lambda f: (-f.score, f.chunk_id))
         return adjusted
 
-    def _lexical_list(
+    def _lexical_lists(
         self,
         state: _LexicalState,
         query: str,
         language: str,
         mask: np.ndarray | None,
         translations: Sequence[str] = (),
-    ) -> RankedList:
-        scores = state.index.scores(self.tokenizer.tokenize(query))
-        if translations:
-            # The other-language terms score the other-language chunks only, so a translated
-            # term never competes with (or inflates) the question's own wording.
-            other = state.index.scores(self.tokenizer.tokenize(" ".join(translations)))
-            if len(other):
-                other_side = (state.languages != language) & (state.languages != "mixed")
-                own_best = float(scores[~other_side].max()) if (~other_side).any() else 0.0
-                other_best = float(other[other_side].max()) if other_side.any() else 0.0
-                if other_best > 0:
-                    # Raw BM25 of a short translated query is not comparable with the question's
-                    # own; rescale so the best translated match sits at `missing_factor` of the
-                    # best own-language match (the same prior as for imputed evidence).
-                    target = (own_best or other_best) * self.missing_factor
-                    other = other * (target / other_best)
-                scores = np.where(other_side, other, scores)
-        if mask is not None and len(scores):
-            scores = np.where(mask, scores, 0.0)
-        top: dict[str, float] = {}
-        if len(scores):
-            n = min(self.candidates, len(scores))
-            best = np.argpartition(-scores, n - 1)[:n]
-            top = {state.chunks[i].id: float(scores[i]) for i in best if scores[i] > 0}
-
-        def judges(chunk_language: str) -> bool:
-            # BM25 can only match a chunk that shares the question's script, or, through the
-            # translated terms, one in the other language.
-            return (
-                bool(translations) or language == "mixed" or chunk_language in (language, "mixed")
+    ) -> list[RankedList]:
+        """BM25 on the question's own words; with translations, a second list that scores the
+        other language's chunks on the translated terms, at a lower weight (a translation is
+        weaker evidence than the question's own words)."""
+        weight = self.lexical_weight.get(language, 0.5)
+        own = state.index.scores(self.tokenizer.tokenize(query))
+        lists = []
+        if translations and language != "mixed" and len(own):
+            other_side = (state.languages != language) & (state.languages != "mixed")
+            translated = state.index.scores(self.tokenizer.tokenize(" ".join(translations)))
+            translated = np.where(other_side, translated, 0.0)
+            own = np.where(other_side, 0.0, own)
+            lists.append(
+                RankedList(
+                    name="lexical:translated",
+                    scores=self._top(state, translated, mask),
+                    weight=weight * TRANSLATED_WEIGHT,
+                    judges=lambda chunk_language: chunk_language not in (language, "mixed"),
+                    normalize="max",
+                )
             )
 
-        return RankedList(
-            name="lexical",
-            scores=top,
-            weight=self.lexical_weight.get(language, 0.5),
-            judges=judges,
-            normalize="max",
+        def judges(chunk_language: str) -> bool:
+            # BM25 can only match a chunk that shares the question's script.
+            return language == "mixed" or chunk_language in (language, "mixed")
+
+        lists.insert(
+            0,
+            RankedList(
+                name="lexical",
+                scores=self._top(state, own, mask),
+                weight=weight,
+                judges=judges,
+                normalize="max",
+            ),
         )
+        return lists
+
+    def _top(
+        self, state: _LexicalState, scores: np.ndarray, mask: np.ndarray | None
+    ) -> dict[str, float]:
+        if mask is not None and len(scores):
+            scores = np.where(mask, scores, 0.0)
+        if not len(scores):
+            return {}
+        n = min(self.candidates, len(scores))
+        best = np.argpartition(-scores, n - 1)[:n]
+        return {state.chunks[i].id: float(scores[i]) for i in best if scores[i] > 0}
 
 
 def _dense_weights(specs: Sequence[EmbedderSpec], language: str) -> dict[EmbedderSpec, float]:
@@ -322,6 +336,8 @@ def chunk_regions(chunk: Chunk) -> frozenset[str]:
     return frozenset(heading | (in_text if len(in_text) <= 2 else set()))
 
 
+# Weight of BM25 on translated terms, relative to BM25 on the question's own words.
+TRANSLATED_WEIGHT = 0.5
 # Passages naming the region a question is about rank above equally good ones that do not.
 REGION_BOOST = 1.5
 _ASKS_KOREAN = re.compile(

@@ -16,6 +16,7 @@ import secrets
 import shutil
 import tempfile
 import threading
+import time
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
@@ -211,19 +212,15 @@ class ChatApp:
                     chat[-1] = {"role": "assistant", "content": esc(draft)}
                     yield chat, history, None, render_sources(None), ""
         except AnswerError as exc:
-            chat.append(
-                {"role": "assistant", "content": f"<div class='refusal'>{esc(str(exc))}</div>"}
-            )
+            _reply(chat, f"<div class='refusal'>{esc(str(exc))}</div>")
             yield chat, history, None, render_sources(None), ""
             return
         except Exception:  # the user sees a message; the stack trace goes to the log
             log.exception("answering failed")
-            chat.append(
-                {
-                    "role": "assistant",
-                    "content": "<div class='refusal'>Something went wrong "
-                    "while answering; the error was logged. / 답변 중 오류가 발생했습니다.</div>",
-                }
+            _reply(
+                chat,
+                "<div class='refusal'>Something went wrong while answering; the error was "
+                "logged. / 답변 중 오류가 발생했습니다.</div>",
             )
             yield chat, history, None, render_sources(None), ""
             return
@@ -300,6 +297,7 @@ class ChatApp:
         if accepted:
             with self._ingest_lock:
                 report = self.pipeline.ingest(accepted)
+            self.pipeline.searcher.invalidate()
             rejected = {Path(r.path).name: r.reason for r in report.rejected}
             for target in accepted:
                 if target.name in rejected:
@@ -324,19 +322,52 @@ class ChatApp:
         path = (corpus / doc_id).resolve()
         if path.is_file() and path.is_relative_to(corpus):
             # Kept, not deleted: a removed document can be restored by moving it back.
-            archive = Path(self.settings.home) / "removed"
+            stamp = f"{time.strftime('%Y%m%d-%H%M%S')}-{secrets.token_hex(3)}"
+            archive = Path(self.settings.home) / "removed" / stamp
             archive.mkdir(parents=True, exist_ok=True)
             shutil.move(str(path), archive / path.name)
+        self.pipeline.searcher.invalidate()
         return (
             f"Removed {esc(doc_id)} ({chunks} chunks). The file was moved to the removed/ folder."
         )
 
 
+def _reply(chat: list[dict[str, Any]], content: str) -> None:
+    """The assistant's message: replaces the '…' placeholder if it is still there."""
+    if chat and chat[-1] == {"role": "assistant", "content": "…"}:
+        chat[-1] = {"role": "assistant", "content": content}
+    else:
+        chat.append({"role": "assistant", "content": content})
+
+
+def validate_request(history: Any, filters: Any) -> str:
+    """Why an API request's history or filters are malformed ("" when they are fine)."""
+    if not isinstance(history, list) or not all(
+        isinstance(t, dict) and isinstance(t.get("content"), str) for t in history
+    ):
+        return '\'history\' must be a list of {"role", "content"} objects with string content'
+    if filters is None:
+        return ""
+    if not isinstance(filters, dict):
+        return "'filters' must be an object"
+    scalar = (str, int, float)
+    for key, value in filters.items():
+        ok = isinstance(value, scalar) and not isinstance(value, bool)
+        ok = ok or (
+            isinstance(value, list) and bool(value) and all(isinstance(v, scalar) for v in value)
+        )
+        if not ok:
+            return f"filter {key!r} must be a string, a number or a non-empty list of them"
+    return ""
+
+
 def safe_upload_name(name: str) -> str | None:
     """A plain file name (no folders, no traversal, no hidden files) with an allowed type."""
-    base = Path(name.replace("\\", "/")).name
+    base = Path(name.replace("\\", "/")).name.strip()
+    if base.startswith((".", "_")):
+        return None  # hidden and underscore files are skipped by ingest: refuse, do not rename
     base = re.sub(r"[^\w.\-가-힣 ]", "_", base).strip(" .")
-    if not base or base.startswith((".", "_")) or not base.lower().endswith(ALLOWED_UPLOADS):
+    if not base or not base.lower().endswith(ALLOWED_UPLOADS):
         return None
     return base
 
@@ -485,8 +516,9 @@ def build_server(settings: Settings | None = None, pipeline: Pipeline | None = N
             return JSONResponse({"error": "'question' (a string) is required"}, status_code=400)
         history = payload.get("history") or []
         filters = payload.get("filters") or None
-        if not isinstance(history, list) or (filters is not None and not isinstance(filters, dict)):
-            return JSONResponse({"error": "'history' must be a list, 'filters' an object"}, 400)
+        problem = validate_request(history, filters)
+        if problem:
+            return JSONResponse({"error": problem}, status_code=400)
         try:
             from starlette.concurrency import run_in_threadpool
 
