@@ -206,7 +206,7 @@ def score_candidates(
     return out
 
 
-OTHER_LANGUAGE_FACTOR = 0.7
+OTHER_LANGUAGE_FACTOR = 0.5
 # A "not specified" sentence answers the question only if it is about what was asked: it must
 # contain at least this share of the question's terms.
 NOT_SPECIFIED_COVERAGE = 0.5
@@ -495,17 +495,9 @@ class Assistant:
         chosen = select_sentences(
             candidates, self.searcher.tokenizer.tokenize, max_sentences or self.max_sentences
         )
-        if (
-            chosen
-            and chosen[0].coverage >= NOT_SPECIFIED_COVERAGE
-            and (
-                is_not_specified(collapse(chosen[0].span.text), terms)
-                or in_gaps_section(
-                    span_section(passages[chosen[0].passage_index].chunk, chosen[0].span)
-                )
-            )
-        ):
-            yield from self._not_specified(answer, chosen[0], passages, started)
+        gap = self._stated_gap(chosen, passages, terms)
+        if gap is not None:
+            yield from self._not_specified(answer, gap, passages, started)
             return
         draft = ""
         for piece in self.composer.compose(standalone, passages, language, chosen):
@@ -556,6 +548,21 @@ class Assistant:
         answer.unsupported = verification.removed
         answer.answered = bool(verification.kept)
         answer.text = verification.text()
+
+    def _stated_gap(
+        self, chosen: Sequence[Candidate], passages: Sequence[Passage], terms: QuestionTerms
+    ) -> Candidate | None:
+        """The leading sentence, when it says that what was asked is not given and is about the
+        question (then that statement is the answer)."""
+        if not chosen:
+            return None
+        first = chosen[0]  # the passage of the best sentence comes first in reading order
+        if first.coverage < NOT_SPECIFIED_COVERAGE:
+            return None
+        section = span_section(passages[first.passage_index].chunk, first.span)
+        if is_not_specified(collapse(first.span.text), terms) or in_gaps_section(section):
+            return first
+        return None
 
     def _not_specified(
         self, answer: Answer, first: Candidate, passages: Sequence[Passage], started: float

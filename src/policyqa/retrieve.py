@@ -257,6 +257,9 @@ class HybridSearcher:
                     score /= self.missing_factor  # undo the question-language prior
                 if named and state.regions[index] & named:
                     score *= REGION_BOOST
+                    if chunk_language not in (language, "mixed") and not wanted:
+                        # The passage about the user's region is wanted whatever its language.
+                        score /= self.missing_factor
             adjusted.append(Fused(item.chunk_id, score, item.parts))
         adjusted.sort(key=lambda f: (-f.score, f.chunk_id))
         return adjusted
