@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -140,3 +141,25 @@ def test_region_filter_counts_as_the_questions_region(pipeline: Pipeline) -> Non
     answer = pipeline.ask("When did this province get its status?", filters={"region": "gangwon"})
     assert "Gangwon" in answer.standalone_question
     assert answer.answered and "2023" in answer.text
+
+
+def test_llm_briefing_summary_is_verified(pipeline: Pipeline) -> None:
+    question = "How much will block grants grow in 2026?"
+    passages = pipeline.search(question, pipeline.settings.answer_passages)
+    n = next(i for i, p in enumerate(passages, 1) if p.chunk.doc_id == "budget-en.md")
+    model = FakeListChatModel(
+        responses=[
+            f"Block grants grow from KRW 3.8 trillion to KRW 10.6 trillion in 2026 [{n}].",
+            "Block grants rise to KRW 10.6 trillion in 2026 [1]. They double again in 2027 [1]. "
+            "Everything is funded [5].",
+        ]
+    )
+    llm_pipeline = Pipeline(
+        pipeline.settings, embedder_overrides=pipeline.embedder_overrides, chat_model=model
+    )
+    answer = llm_pipeline.ask(question)
+    brief = llm_pipeline.brief(answer)
+    summary = brief.split("## Summary", 1)[1].split("##", 1)[0]
+    assert re.search(r"10\.6 trillion in 2026\.? \[1\]", summary)
+    assert "2027" not in brief and "Everything is funded" not in brief
+    assert "## Sources" in brief and "budget-en.md" in brief

@@ -8,9 +8,14 @@ from __future__ import annotations
 
 import io
 import re
+from dataclasses import replace
 from datetime import date
+from typing import Any
 
+from . import prompts
 from .answer import Answer
+from .models import Chunk, Passage
+from .verify import SupportChecker, verify
 
 _HEADINGS = {
     "en": ("Briefing", "Summary", "Key points", "Sources", "Question", "Not in the documents"),
@@ -18,7 +23,9 @@ _HEADINGS = {
 }
 
 
-def make_brief(answer: Answer, today: date | None = None) -> str:
+def make_brief(answer: Answer, today: date | None = None, summary_text: str = "") -> str:
+    """The brief as Markdown. `summary_text` (a verified LLM summary with [n] markers that refer
+    to the answer's citations) replaces the default summary, the answer's first sentence."""
     lang = "ko" if answer.language == "ko" else "en"
     title, summary, points, sources, question, missing = _HEADINGS[lang]
     day = (today or date.today()).isoformat()
@@ -28,6 +35,10 @@ def make_brief(answer: Answer, today: date | None = None) -> str:
     sentences = answer.sentences
     if not answer.answered or not sentences:
         lines += [f"## {missing}", "", answer.text, ""]
+    elif summary_text:
+        lines += [f"## {summary}", "", summary_text, "", f"## {points}", ""]
+        lines += [f"- {s.text} {_marks(s.citations)}" for s in sentences]
+        lines.append("")
     else:
         first = sentences[0]
         lines += [f"## {summary}", "", f"{first.text} {_marks(first.citations)}", ""]
@@ -76,3 +87,47 @@ def brief_docx(markdown: str) -> bytes:
     buffer = io.BytesIO()
     doc.save(buffer)
     return buffer.getvalue()
+
+
+def llm_summary(answer: Answer, chat_model: Any, checker: SupportChecker) -> str:
+    """A two- or three-sentence summary written by an LLM from the answer's verified statements
+    (prompts/briefing.md), verified like any answer: only sentences whose [n] points at a
+    statement that supports them are kept. "" when nothing survives or the model fails."""
+    from langchain_core.messages import HumanMessage, SystemMessage
+
+    if not answer.answered or not answer.citations:
+        return ""
+    statements = "\n".join(f"[{c.n}] {c.quote}" for c in answer.citations)
+    values = {
+        "language_name": "in Korean" if answer.language == "ko" else "in English",
+        "question": answer.standalone_question,
+        "statements": statements,
+    }
+    try:
+        reply = chat_model.invoke(
+            [
+                SystemMessage(prompts.render("briefing", "system", **values)),
+                HumanMessage(prompts.render("briefing", "user", **values)),
+            ]
+        )
+    except Exception:  # a brief without an LLM summary is still a brief
+        return ""
+    text = reply.content if isinstance(reply.content, str) else str(reply.content)
+    # Each citation is a one-sentence "passage": the quote it stands for.
+    passages = [
+        Passage(chunk=replace(_chunk_of(answer, c.chunk_id), text=c.quote), score=1.0, rank=c.n)
+        for c in answer.citations
+    ]
+    checked = verify(text, passages, checker)
+    kept = [
+        f"{s.text} " + "".join(f"[{n}]" for n in s.cited if 1 <= n <= len(passages))
+        for s in checked.kept
+    ]
+    return " ".join(kept).strip()
+
+
+def _chunk_of(answer: Answer, chunk_id: str) -> Chunk:
+    for passage in answer.passages:
+        if passage.chunk.id == chunk_id:
+            return passage.chunk
+    raise KeyError(chunk_id)

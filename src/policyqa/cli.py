@@ -227,9 +227,7 @@ def cmd_ask(args: argparse.Namespace, settings: Settings) -> int:
     if args.json:
         print(json.dumps(answer.to_json(), ensure_ascii=False, indent=2))
     elif args.briefing:
-        from .brief import make_brief
-
-        print(make_brief(answer))
+        print(pipeline.brief(answer))
     else:
         print(format_answer(answer))
     return 0 if answer.answered else 1

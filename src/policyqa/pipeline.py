@@ -134,6 +134,16 @@ class Pipeline:
         vectors /= np.linalg.norm(vectors, axis=1, keepdims=True) + 1e-12
         return [float(v) for v in vectors[1:] @ vectors[0]]
 
+    def brief(self, answer: Answer) -> str:
+        """A Markdown briefing; with an LLM answerer its summary is written (and verified) too."""
+        from .brief import llm_summary, make_brief
+
+        composer = self.assistant.composer
+        summary = ""
+        if isinstance(composer, LLMComposer):
+            summary = llm_summary(answer, composer.chat_model, self.assistant.checker)
+        return make_brief(answer, summary_text=summary)
+
     def answerer_name(self) -> str:
         if self.chat_model is not None:
             return type(self.chat_model).__name__

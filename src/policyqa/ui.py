@@ -27,7 +27,7 @@ from fastapi import Request
 
 from . import regions
 from .answer import Answer, AnswerError
-from .brief import brief_docx, make_brief
+from .brief import brief_docx
 from .models import Passage
 from .pipeline import Pipeline
 from .settings import Settings
@@ -240,7 +240,7 @@ class ChatApp:
     def briefing(self, answer: Answer | None) -> tuple[str, Any, Any]:
         if answer is None:
             return "_Ask a question first. / 먼저 질문해 주세요._", None, None
-        markdown = make_brief(answer)
+        markdown = self.pipeline.brief(answer)
         folder = self.downloads / secrets.token_hex(8)
         folder.mkdir(parents=True)
         md_path = folder / "briefing.md"
@@ -532,7 +532,7 @@ def build_server(settings: Settings | None = None, pipeline: Pipeline | None = N
             return JSONResponse({"error": "internal error (logged)"}, status_code=500)
         body = answer.to_json()
         if payload.get("briefing"):
-            body["briefing"] = make_brief(answer)
+            body["briefing"] = pipeline.brief(answer)
         return JSONResponse(body)
 
     @server.get("/files/{doc_id:path}")
