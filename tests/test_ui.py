@@ -384,11 +384,6 @@ def test_upload_never_writes_outside_the_corpus(
     assert all(p.resolve().is_relative_to(corpus.resolve()) for p in corpus.rglob("*"))
 
 
-@pytest.mark.xfail(
-    reason="upload reports 'indexed' for a name that ingest's exclude globs skip silently "
-    "(README*): the file is copied into the corpus but never indexed",
-    strict=True,
-)
 def test_upload_of_an_excluded_name_is_not_reported_as_indexed(
     indexed: Pipeline, uploads: Path
 ) -> None:

@@ -19,7 +19,15 @@ from .condense import Turn, condense, format_history
 from .lexical import QUESTION_WORDS
 from .load import detect_language
 from .models import Chunk, Passage
-from .text import Span, clean_question, collapse, is_korean, numbers_in, sentence_spans
+from .text import (
+    Span,
+    clean_question,
+    collapse,
+    is_korean,
+    neutralise_markers,
+    numbers_in,
+    sentence_spans,
+)
 from .verify import CheckedSentence, Citation, SupportChecker, Verification, verify
 
 MAX_QUESTION_CHARS = 2000
@@ -334,7 +342,8 @@ class ExtractiveComposer:
         self, question: str, passages: Sequence[Passage], language: str, chosen: Sequence[Candidate]
     ) -> Iterator[str]:
         for i, cand in enumerate(chosen):
-            yield ("" if i == 0 else " ") + f"{collapse(cand.span.text)} [{cand.passage_index + 1}]"
+            text = neutralise_markers(collapse(cand.span.text))
+            yield ("" if i == 0 else " ") + f"{text} [{cand.passage_index + 1}]"
 
 
 class LLMComposer:
@@ -392,8 +401,9 @@ def format_passages(passages: Sequence[Passage]) -> str:
     for n, passage in enumerate(passages, start=1):
         c = passage.chunk
         head = f"[{n}] {c.title}, p. {c.page_label}" + (f", {c.section}" if c.section else "")
-        # Fenced so that text inside a document reads as quoted data.
-        blocks.append(f"{head}\n<<<\n{c.text}\n>>>")
+        # Fenced so that text inside a document reads as quoted data; its own "[n]" cannot pose
+        # as a citation marker.
+        blocks.append(f"{head}\n<<<\n{neutralise_markers(c.text)}\n>>>")
     return "\n\n".join(blocks)
 
 
@@ -461,6 +471,14 @@ class Assistant:
             )
         if language not in ("ko", "en"):
             language = "ko" if detect_language(asked) != "en" else "en"
+        # History is user input too: cleaned, and each turn held to the question limit.
+        history = [
+            {
+                "role": str(t.get("role", "user")),
+                "content": clean_question(str(t.get("content", "")))[:MAX_QUESTION_CHARS],
+            }
+            for t in history
+        ]
         standalone = self._condense(asked, history, language)
         for group in _filter_regions(filters):
             if group not in regions.groups_in(standalone):

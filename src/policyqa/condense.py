@@ -46,7 +46,7 @@ def needs_context(question: str) -> bool:
 
 def condense(question: str, history: Sequence[Turn]) -> str:
     """A self-contained question for retrieval; unchanged when it needs no context."""
-    previous = last_user_question(history)
+    previous = last_user_question(history)[:2000]  # a turn is held to the question limit
     if not previous or not needs_context(question):
         return question
     new_regions = regions.find_regions(question)

@@ -21,7 +21,7 @@ from .embed import EmbedderSpec
 from .load import SUPPORTED_SUFFIXES, LoadError, file_sha256, load_file
 from .models import Chunk, Document, IngestReport, Rejection
 from .split import split_document
-from .store import Store
+from .store import IndexMismatchError, Store
 
 log = logging.getLogger(__name__)
 
@@ -42,6 +42,7 @@ def discover(
     """Supported files under the given paths; doc ids are relative to the folder given."""
     found: list[SourceFile] = []
     rejected: list[Rejection] = []
+    taken: dict[str, str] = {}
     for root in paths:
         if not root.exists():
             rejected.append(Rejection(str(root), "no such file or folder"))
@@ -54,6 +55,13 @@ def discover(
             ]
         for path, doc_id in candidates:
             parts = Path(doc_id).parts
+            try:
+                doc_id.encode("utf-8")
+            except UnicodeEncodeError:
+                rejected.append(
+                    Rejection(repr(str(path)), "file name is not valid UTF-8; rename the file")
+                )
+                continue
             if any(fnmatch.fnmatch(part, pattern) for part in parts for pattern in exclude):
                 continue
             if path.suffix.lower() not in SUPPORTED_SUFFIXES:
@@ -62,6 +70,16 @@ def discover(
                         Rejection(str(path), f"unsupported file type {path.suffix or '(none)'}")
                     )
                 continue
+            if doc_id in taken:
+                rejected.append(
+                    Rejection(
+                        str(path),
+                        f"another file already has the document id {doc_id!r} "
+                        f"({taken[doc_id]}); ingest the folders separately or rename one",
+                    )
+                )
+                continue
+            taken[doc_id] = str(path)
             found.append(SourceFile(path, doc_id))
     return found, rejected
 
@@ -174,7 +192,17 @@ def ingest(
                 report.rejected.append(Rejection(str(source.path), str(exc)))
                 _advance_file(bar)
                 continue
-            indexer.index_document(doc, report)
+            try:
+                indexer.index_document(doc, report)
+            except IndexMismatchError:
+                raise  # the whole index is at stake, not this file
+            except Exception as exc:  # one file must never stop the others; the log has details
+                log.exception("indexing %s failed", source.path)
+                report.rejected.append(
+                    Rejection(str(source.path), f"could not be indexed ({type(exc).__name__})")
+                )
+                _advance_file(bar)
+                continue
             changed = True
             _advance_file(bar, source.doc_id)
         if prune:

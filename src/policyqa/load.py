@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import os
 import re
+import threading
 import unicodedata
 from pathlib import Path
 
@@ -91,6 +93,43 @@ def load_file(path: Path, doc_id: str, max_bytes: int | None = None) -> Document
     )
 
 
+# A page whose extraction takes longer than this (pypdf looping on a hostile content stream) is
+# skipped with a warning, so one page cannot stall an ingest that holds the lock.
+PAGE_TIMEOUT_SECONDS = 30.0
+
+
+def page_timeout() -> float:
+    raw = os.environ.get("POLICYQA_PAGE_TIMEOUT", "")
+    try:
+        return float(raw) if raw else PAGE_TIMEOUT_SECONDS
+    except ValueError:
+        return PAGE_TIMEOUT_SECONDS
+
+
+def _extract_with_time_limit(page: object, name: str, number: int) -> str:
+    """page.extract_text() in a daemon thread: a page that hangs is abandoned (the thread cannot
+    be stopped, but as a daemon it never keeps the process alive)."""
+    result: list[str] = []
+    failure: list[BaseException] = []
+
+    def work() -> None:
+        try:
+            result.append(page.extract_text() or "")  # type: ignore[attr-defined]
+        except BaseException as exc:  # re-raised in the caller's thread
+            failure.append(exc)
+
+    worker = threading.Thread(target=work, name=f"pdf-page-{number}", daemon=True)
+    worker.start()
+    limit = page_timeout()
+    worker.join(limit)
+    if worker.is_alive():
+        log.warning("%s: page %d took longer than %.0f s to read; skipped", name, number, limit)
+        return ""
+    if failure:
+        raise failure[0]
+    return result[0] if result else ""
+
+
 def _read_pdf(path: Path) -> tuple[str, list[Page], int]:
     from pypdf import PdfReader
     from pypdf.errors import DependencyError, FileNotDecryptedError, PdfReadError
@@ -113,7 +152,7 @@ def _read_pdf(path: Path) -> tuple[str, list[Page], int]:
         pages: list[Page] = []
         for index in range(page_count):
             try:
-                text = reader.pages[index].extract_text() or ""
+                text = _extract_with_time_limit(reader.pages[index], path.name, index + 1)
             except (FileNotDecryptedError, DependencyError) as exc:
                 raise LoadError(f"PDF is protected: {exc}") from exc
             except Exception as exc:  # one unreadable page must not lose the document
@@ -152,7 +191,7 @@ def _pdf_title(reader: object) -> str:
         title = (meta.title or "") if meta else ""
     except Exception:
         return ""
-    title = str(title).strip()
+    title = str(title).encode("utf-8", "replace").decode("utf-8").strip()
     # Generators often leave a file name or "untitled" here; those are worse than a heading.
     if (
         not title
@@ -234,6 +273,8 @@ def _strip_page_furniture(text: str, label: str, number: int) -> str:
 
 
 def _clean(text: str) -> str:
+    # Damaged PDFs can yield lone surrogates, which no UTF-8 store accepts.
+    text = text.encode("utf-8", "replace").decode("utf-8")
     # NFC so that Hangul from PDFs (often decomposed jamo) matches typed questions.
     text = unicodedata.normalize("NFC", text)
     text = text.replace("\r\n", "\n").replace("\r", "\n").replace("\x00", "")

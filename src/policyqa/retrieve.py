@@ -413,6 +413,8 @@ def parse_filters(items: Sequence[str]) -> dict[str, Any]:
         key = key.strip()
         if not sep or not key:
             raise ValueError(f"filter {item!r} is not key=value")
+        if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", key):
+            raise ValueError(f"filter key {key!r} is not a metadata field")
         values = [_typed(v.strip()) for v in value.split("|")]
         previous = filters.get(key)
         if previous is not None:

@@ -96,6 +96,7 @@ def is_korean(text: str) -> bool:
 
 def clean_question(text: str) -> str:
     """Control characters out, whitespace collapsed, Unicode NFC."""
+    text = text.encode("utf-8", "replace").decode("utf-8")  # lone surrogates from bad JSON
     text = unicodedata.normalize("NFC", text)
     text = _CONTROL.sub(" ", text)
     return " ".join(text.split())
@@ -139,3 +140,12 @@ def _number_variants(value: str) -> set[str]:
     if value.isdigit():
         variants.add(str(int(value)))
     return variants
+
+
+_DOCUMENT_MARKER = re.compile(r"\[(\d+(?:\s*[,，]\s*\d+)*)\]")
+
+
+def neutralise_markers(text: str) -> str:
+    """'[3]' written inside a document becomes '(3)', so it cannot pass for a citation marker.
+    Same length, so positions in the neutral text are positions in the original."""
+    return _DOCUMENT_MARKER.sub(lambda m: f"({m.group(1)})", text)

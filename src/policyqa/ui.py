@@ -8,6 +8,7 @@ HTML-escaped everywhere it is shown.
 
 from __future__ import annotations
 
+import fnmatch
 import html
 import logging
 import os
@@ -26,8 +27,9 @@ from urllib.parse import quote as url_quote
 from fastapi import Request
 
 from . import regions
-from .answer import Answer, AnswerError
+from .answer import MAX_QUESTION_CHARS, Answer, AnswerError
 from .brief import brief_docx
+from .ingest import IngestLockedError
 from .models import Passage
 from .pipeline import Pipeline
 from .settings import Settings
@@ -282,6 +284,13 @@ class ChatApp:
             if name is None:
                 lines.append(f"| {esc(source.name)} | rejected | unsupported file type |")
                 continue
+            excluded = [g.strip() for g in self.settings.exclude.split(",") if g.strip()]
+            if any(fnmatch.fnmatch(name, pattern) for pattern in excluded):
+                lines.append(
+                    f"| {esc(name)} | rejected | the name matches POLICYQA_EXCLUDE "
+                    f"({esc(self.settings.exclude)}), so it would never be indexed; rename it |"
+                )
+                continue
             size = source.stat().st_size
             if size > limit:
                 lines.append(f"| {esc(name)} | rejected | {size / 1e6:.1f} MB is over the limit |")
@@ -295,8 +304,17 @@ class ChatApp:
             shutil.copyfile(source, target)
             accepted.append(target)
         if accepted:
-            with self._ingest_lock:
-                report = self.pipeline.ingest(accepted)
+            try:
+                with self._ingest_lock:
+                    report = self.pipeline.ingest(accepted)
+            except IngestLockedError:
+                for target in accepted:
+                    target.unlink(missing_ok=True)
+                    lines.append(
+                        f"| {esc(target.name)} | not added | another ingest is running; "
+                        "try again when it has finished |"
+                    )
+                return "| File | Result | Reason |\n|---|---|---|\n" + "\n".join(lines)
             self.pipeline.searcher.invalidate()
             rejected = {Path(r.path).name: r.reason for r in report.rejected}
             for target in accepted:
@@ -346,12 +364,16 @@ def validate_request(history: Any, filters: Any) -> str:
         isinstance(t, dict) and isinstance(t.get("content"), str) for t in history
     ):
         return '\'history\' must be a list of {"role", "content"} objects with string content'
+    if any(len(t["content"]) > MAX_QUESTION_CHARS for t in history):
+        return f"a history turn is too long (the limit is {MAX_QUESTION_CHARS} characters)"
     if filters is None:
         return ""
     if not isinstance(filters, dict):
         return "'filters' must be an object"
     scalar = (str, int, float)
     for key, value in filters.items():
+        if not isinstance(key, str) or not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", key):
+            return f"filter key {key!r} is not a metadata field"
         ok = isinstance(value, scalar) and not isinstance(value, bool)
         ok = ok or (
             isinstance(value, list) and bool(value) and all(isinstance(v, scalar) for v in value)
@@ -555,7 +577,7 @@ def build_server(settings: Settings | None = None, pipeline: Pipeline | None = N
         auth=users or None,
         show_error=False,
         css=CSS,
-        max_file_size=f"{int(settings.max_file_mb)}mb",
+        max_file_size=int(settings.max_file_mb * 1_000_000),
     )
 
 

@@ -15,7 +15,14 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .models import Passage
-from .text import Span, collapse, number_supported, numbers_in, sentence_spans
+from .text import (
+    Span,
+    collapse,
+    neutralise_markers,
+    number_supported,
+    numbers_in,
+    sentence_spans,
+)
 
 _MARKER = re.compile(r"\s*(?:\[(\d+(?:\s*[,，]\s*\d+)*)\])")
 # A sentence ends after its citation markers, or at . ! ? before whitespace, or at a line break.
@@ -134,11 +141,21 @@ class SupportChecker:
 
     def check(self, sentence: str, passage_text: str) -> tuple[bool, str, str]:
         """(supported, quote, reason)."""
-        missing = [v for v in numbers_in(sentence) if not number_supported(v, passage_text)]
+        missing = [
+            v
+            for v in numbers_in(sentence)
+            if not number_supported(v, neutralise_markers(passage_text))
+        ]
         if missing:
             return False, "", f"number {missing[0]} is not in the cited passage"
-        if collapse(sentence) in collapse(passage_text):
-            return True, collapse(sentence), ""
+        if not re.search(r"\w", sentence):
+            return False, "", "the sentence has no words"
+        # Markers written inside the document were shown as "(n)"; the quote keeps the original.
+        original = collapse(passage_text)
+        neutral = neutralise_markers(original)
+        at = neutral.find(collapse(sentence))
+        if at >= 0:
+            return True, original[at : at + len(collapse(sentence))], ""
         span, share = self.best_span(sentence, passage_text)
         if span is not None and share >= self.overlap:
             return True, collapse(span.text), ""
