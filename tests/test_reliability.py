@@ -455,14 +455,7 @@ def _interrupt_at(mp: pytest.MonkeyPatch, collection: str, doc_id: str) -> None:
         # Store.existing_hashes(doc_id, spec) that reads that spec's collection (each vector
         # collection already stores content_hash in its metadata), and embed/upsert for each
         # spec the chunks whose id is missing there or whose hash differs.
-        pytest.param(
-            "vec",
-            marks=pytest.mark.xfail(
-                reason="BUG: after a crash between the chunks and the MiniLM collection, the "
-                "re-run never writes the missing MiniLM vectors",
-                strict=True,
-            ),
-        ),
+        "vec",
     ],
 )
 def test_interrupted_ingest_leaves_a_consistent_index_and_resumes(

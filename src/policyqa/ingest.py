@@ -123,7 +123,15 @@ class Indexer:
         chunks = split_document(doc, self.chunk_words, self.chunk_overlap)
         existing = self.store.existing_hashes(doc.doc_id)
         fresh = [c for c in chunks if existing.get(c.id) != c.content_hash]
-        vectors = self._embed(fresh)
+        # Per embedder: a crash between two collections' writes leaves one of them behind, and
+        # only that one is redone.
+        todo: dict[EmbedderSpec, list[Chunk]] = {}
+        for index, (spec, _) in enumerate(self.embedders):
+            have = existing if index == 0 else self.store.existing_hashes(doc.doc_id, spec)
+            todo[spec] = [
+                c for c in chunks if spec.covers(c.language) and have.get(c.id) != c.content_hash
+            ]
+        vectors = self._embed(todo)
         removed = self.store.write_document(doc, chunks, vectors)
         report.added += sum(1 for c in fresh if c.id not in existing)
         report.updated += sum(1 for c in fresh if c.id in existing)
@@ -132,10 +140,12 @@ class Indexer:
         report.removed += removed
         report.pages += doc.page_count
 
-    def _embed(self, chunks: Sequence[Chunk]) -> dict[EmbedderSpec, dict[str, list[float]]]:
+    def _embed(
+        self, chunks: dict[EmbedderSpec, list[Chunk]]
+    ) -> dict[EmbedderSpec, dict[str, list[float]]]:
         out: dict[EmbedderSpec, dict[str, list[float]]] = {}
         for spec, embeddings in self.embedders:
-            todo = [c for c in chunks if spec.covers(c.language)]
+            todo = chunks.get(spec, [])
             vectors: dict[str, list[float]] = {}
             for start in range(0, len(todo), self.batch_size):
                 batch = todo[start : start + self.batch_size]

@@ -165,8 +165,11 @@ class Store:
         )
 
     # -- writing -----------------------------------------------------------------------------
-    def existing_hashes(self, doc_id: str) -> dict[str, str]:
-        got = self.chunks.get(where={"doc_id": doc_id}, include=["metadatas"])
+    def existing_hashes(self, doc_id: str, spec: EmbedderSpec | None = None) -> dict[str, str]:
+        """Chunk id -> content hash of a document's chunks, in the chunks collection or, with
+        `spec`, in that embedder's collection."""
+        collection = self.chunks if spec is None else self._vectors(spec)
+        got = collection.get(where={"doc_id": doc_id}, include=["metadatas"])
         return {
             cid: str((meta or {}).get("content_hash", ""))
             for cid, meta in zip(got["ids"], got["metadatas"] or [], strict=True)
