@@ -140,3 +140,21 @@ def test_second_ingest_waits_for_the_lock(tmp_path: Path) -> None:
 
 def test_settings_exclude_default_skips_readme(tmp_path: Path) -> None:
     assert "README*" in Settings().exclude
+
+
+def test_moved_or_renamed_file_reuses_stored_vectors(
+    fake_pipeline: Pipeline, fakes: dict[str, CountingFake]
+) -> None:
+    _write_corpus(fake_pipeline.settings.corpus)
+    fake_pipeline.ingest()
+    before = {name: fake.calls for name, fake in fakes.items()}
+    corpus = fake_pipeline.settings.corpus
+    (corpus / "archive").mkdir()
+    (corpus / "living-en.md").rename(corpus / "archive" / "living-en-2025.md")
+    report = fake_pipeline.ingest(prune=True)
+    assert "archive/living-en-2025.md" in fake_pipeline.store.manifest()
+    assert "living-en.md" not in fake_pipeline.store.manifest()
+    assert report.embedded == 0
+    assert {name: fake.calls for name, fake in fakes.items()} == before
+    hits = fake_pipeline.search("60-minute commuting zone", k=3)
+    assert any(p.chunk.doc_id == "archive/living-en-2025.md" for p in hits)

@@ -131,22 +131,31 @@ class Indexer:
             todo[spec] = [
                 c for c in chunks if spec.covers(c.language) and have.get(c.id) != c.content_hash
             ]
-        vectors = self._embed(todo)
+        vectors, embedded = self._embed(todo)
         removed = self.store.write_document(doc, chunks, vectors)
         report.added += sum(1 for c in fresh if c.id not in existing)
         report.updated += sum(1 for c in fresh if c.id in existing)
         report.skipped += len(chunks) - len(fresh)
-        report.embedded += len(fresh)
+        report.embedded += embedded
         report.removed += removed
         report.pages += doc.page_count
 
     def _embed(
         self, chunks: dict[EmbedderSpec, list[Chunk]]
-    ) -> dict[EmbedderSpec, dict[str, list[float]]]:
+    ) -> tuple[dict[EmbedderSpec, dict[str, list[float]]], int]:
+        """Vectors per embedder, and how many chunks the first embedder really embedded
+        (chunks whose content hash is already stored reuse that vector)."""
         out: dict[EmbedderSpec, dict[str, list[float]]] = {}
-        for spec, embeddings in self.embedders:
-            todo = chunks.get(spec, [])
-            vectors: dict[str, list[float]] = {}
+        embedded_count = 0
+        for index, (spec, embeddings) in enumerate(self.embedders):
+            wanted = chunks.get(spec, [])
+            cached = self.store.vectors_by_hash(spec, [c.content_hash for c in wanted])
+            vectors: dict[str, list[float]] = {
+                c.id: cached[c.content_hash] for c in wanted if c.content_hash in cached
+            }
+            todo = [c for c in wanted if c.content_hash not in cached]
+            if index == 0:
+                embedded_count = len(todo)
             for start in range(0, len(todo), self.batch_size):
                 batch = todo[start : start + self.batch_size]
                 embedded = embeddings.embed_documents([c.context_text for c in batch])
@@ -155,7 +164,7 @@ class Indexer:
                     self._dims_checked.add(spec)
                 vectors.update(zip((c.id for c in batch), embedded, strict=True))
             out[spec] = vectors
-        return out
+        return out, embedded_count
 
 
 def ingest(

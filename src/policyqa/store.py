@@ -175,6 +175,26 @@ class Store:
             for cid, meta in zip(got["ids"], got["metadatas"] or [], strict=True)
         }
 
+    def vectors_by_hash(self, spec: EmbedderSpec, hashes: Sequence[str]) -> dict[str, list[float]]:
+        """Stored vectors of this embedder for chunks with these content hashes (any document):
+        a moved, renamed or copied file's chunks need no new embedding."""
+        found: dict[str, list[float]] = {}
+        wanted = list(dict.fromkeys(hashes))
+        collection = self._vectors(spec)
+        for start in range(0, len(wanted), 500):
+            batch = wanted[start : start + 500]
+            got = collection.get(
+                where={"content_hash": {"$in": batch}}, include=["embeddings", "metadatas"]
+            )
+            embeddings = got.get("embeddings")
+            if embeddings is None:
+                continue
+            for meta, vector in zip(got["metadatas"] or [], embeddings, strict=True):
+                key = str((meta or {}).get("content_hash", ""))
+                if key and key not in found:
+                    found[key] = [float(x) for x in vector]
+        return found
+
     def write_document(
         self,
         doc: Document,
