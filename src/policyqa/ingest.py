@@ -243,7 +243,8 @@ def index_documents(docs: Sequence[Document], indexer: Indexer) -> IngestReport:
     report = IngestReport(files=len(docs))
     for doc in docs:
         indexer.index_document(doc, report)
-    indexer.store.touch_state()
+    if report.added or report.updated or report.removed:
+        indexer.store.touch_state()  # only a real change makes searchers rebuild BM25
     report.seconds = time.perf_counter() - started
     return report
 

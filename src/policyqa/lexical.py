@@ -318,8 +318,9 @@ class Tokenizer:
     def tokenize_many(self, texts: Sequence[str]) -> list[list[str]]:
         results: list[list[str] | None] = [None] * len(texts)
         korean_idx = [i for i, t in enumerate(texts) if _HANGUL.search(t)]
+        korean = set(korean_idx)
         for i, text in enumerate(texts):
-            if results[i] is None and i not in set(korean_idx):
+            if results[i] is None and i not in korean:
                 results[i] = self._english(text)
         if korean_idx:
             analysed = self.kiwi.tokenize([texts[i] for i in korean_idx])

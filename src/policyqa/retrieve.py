@@ -52,6 +52,7 @@ class _LexicalState:
     lexicon: Lexicon
     romanized: dict[str, str]  # romanisation -> Korean token, for the index's Korean words
     latin_vocabulary: set[str]
+    chunk_language: dict[str, str]  # chunk id -> language, for fusion
     languages: np.ndarray  # chunk language per position
     regions: list[frozenset[str]]  # region groups each chunk names (title, section or text)
 
@@ -115,6 +116,22 @@ class HybridSearcher:
         self._state: _LexicalState | None = None
         self._checked_at = 0.0
         self._lock = threading.Lock()
+        self._vectors: dict[tuple[str, str], list[float]] = {}
+
+    def _query_vector(self, spec: EmbedderSpec, embeddings: Embeddings, query: str) -> list[float]:
+        """Query vectors are cached: an answer searches the same question more than once (with
+        and without a region scope), and users repeat questions."""
+        key = (spec.slug, query)
+        with self._lock:
+            cached = self._vectors.get(key)
+        if cached is not None:
+            return cached
+        vector = list(embeddings.embed_query(query))
+        with self._lock:
+            if len(self._vectors) >= 512:
+                self._vectors.pop(next(iter(self._vectors)))
+            self._vectors[key] = vector
+        return vector
 
     def invalidate(self) -> None:
         """Re-read the index on the next search (after an ingest or a removal in this process)."""
@@ -141,7 +158,16 @@ class HybridSearcher:
                 latin = {t for t in vocabulary if t.isascii() and t.isalpha()}
                 romanized = romanized_forms(t for t in vocabulary if not t.isascii())
                 self._state = _LexicalState(
-                    token, index, chunks, position, lexicon, romanized, latin, languages, named
+                    token,
+                    index,
+                    chunks,
+                    position,
+                    lexicon,
+                    romanized,
+                    latin,
+                    {c.id: c.language for c in chunks},
+                    languages,
+                    named,
                 )
             return self._state
 
@@ -165,7 +191,12 @@ class HybridSearcher:
         spec_weights = _dense_weights([s for s, _ in dense_specs], language)
         where = to_chroma_where(filters) if filters else None
         dense_hits = [
-            (spec, self.store.query(spec, embeddings.embed_query(query), self.candidates, where))
+            (
+                spec,
+                self.store.query(
+                    spec, self._query_vector(spec, embeddings, query), self.candidates, where
+                ),
+            )
             for spec, embeddings in dense_specs
         ]
         if region_mask is not None:  # regions are derived, not Chroma metadata: filter here
@@ -183,7 +214,7 @@ class HybridSearcher:
                     scale=dense_scale,
                 )
             )
-        chunk_language = {c.id: c.language for c in state.chunks}
+        chunk_language = state.chunk_language
         # With translated terms the lexical list judges the other language itself, its scores
         # already discounted by the language prior; imputing other lists would count it twice.
         fused = fuse(lists, chunk_language, self.missing_factor)
