@@ -48,15 +48,20 @@ def make_pdf(
     return path
 
 
-@pytest.fixture
-def fake_settings(tmp_path: Path) -> Settings:
+def small_settings(root: Path) -> Settings:
+    """The settings every fake-embedder test uses, with home and corpus under `root`."""
     return Settings(
-        home=tmp_path / "home",
-        corpus=tmp_path / "corpus",
+        home=root / "home",
+        corpus=root / "corpus",
         embedder="use-multilingual,sentence-transformers:all-MiniLM-L6-v2@en",
         chunk_words=40,
         chunk_overlap=5,
     )
+
+
+@pytest.fixture
+def fake_settings(tmp_path: Path) -> Settings:
+    return small_settings(tmp_path)
 
 
 class CountingFake(DeterministicFakeEmbedding):
@@ -69,8 +74,7 @@ class CountingFake(DeterministicFakeEmbedding):
         return super().embed_documents(texts)
 
 
-@pytest.fixture
-def fakes() -> dict[str, CountingFake]:
+def make_fakes() -> dict[str, CountingFake]:
     return {
         "use-multilingual": CountingFake(size=16),
         "sentence-transformers:all-MiniLM-L6-v2": CountingFake(size=8),
@@ -78,6 +82,27 @@ def fakes() -> dict[str, CountingFake]:
 
 
 @pytest.fixture
+def fakes() -> dict[str, CountingFake]:
+    return make_fakes()
+
+
+@pytest.fixture
 def fake_pipeline(fake_settings: Settings, fakes: dict[str, CountingFake]) -> Pipeline:
     fake_settings.corpus.mkdir(parents=True, exist_ok=True)
     return Pipeline(fake_settings, embedder_overrides=dict(fakes))
+
+
+def write_small_corpus(root: Path) -> None:
+    """Three short Markdown files: Korean transport, Korean and English budget."""
+    root.mkdir(parents=True, exist_ok=True)
+    (root / "transport-ko.md").write_text(
+        "# 교통\n\n광역 60분 생활권을 위해 광역철도와 BRT를 전국으로 확대한다.\n", encoding="utf-8"
+    )
+    (root / "budget-ko.md").write_text(
+        "# 예산\n\n포괄보조는 2025년 3.8조원에서 2026년 10.6조원으로 늘어난다.\n", encoding="utf-8"
+    )
+    (root / "budget-en.md").write_text(
+        "# Budget\n\nBlock grants grow from KRW 3.8 trillion in 2025 "
+        "to KRW 10.6 trillion in 2026.\n",
+        encoding="utf-8",
+    )

@@ -9,7 +9,6 @@ from __future__ import annotations
 import asyncio
 import base64
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import httpx
@@ -17,29 +16,13 @@ import pytest
 from fastapi.testclient import TestClient
 
 from policyqa.pipeline import Pipeline
-from policyqa.settings import Settings
 from policyqa.ui import build_server
 
-from .conftest import CountingFake
+from .conftest import make_fakes, small_settings, write_small_corpus
 
 QUESTION_KO = "포괄보조는 2026년에 얼마로 늘어나나요?"
 DOCS = ("transport-ko.md", "budget-ko.md", "budget-en.md")
 CITATION_KEYS = {"n", "doc", "title", "page", "page_label", "section", "quote"}
-
-
-def _corpus(root: Path) -> None:
-    root.mkdir(parents=True, exist_ok=True)
-    (root / "transport-ko.md").write_text(
-        "# 교통\n\n광역 60분 생활권을 위해 광역철도와 BRT를 전국으로 확대한다.\n", encoding="utf-8"
-    )
-    (root / "budget-ko.md").write_text(
-        "# 예산\n\n포괄보조는 2025년 3.8조원에서 2026년 10.6조원으로 늘어난다.\n", encoding="utf-8"
-    )
-    (root / "budget-en.md").write_text(
-        "# Budget\n\nBlock grants grow from KRW 3.8 trillion in 2025 "
-        "to KRW 10.6 trillion in 2026.\n",
-        encoding="utf-8",
-    )
 
 
 def _no_traceback(response: httpx.Response) -> None:
@@ -57,21 +40,9 @@ def _client(app: Any) -> TestClient:
 def pipeline(tmp_path_factory: pytest.TempPathFactory) -> Pipeline:
     """Like conftest's `fake_pipeline` (same settings and fakes), built once for the module."""
     root = tmp_path_factory.mktemp("api")
-    settings = Settings(
-        home=root / "home",
-        corpus=root / "corpus",
-        embedder="use-multilingual,sentence-transformers:all-MiniLM-L6-v2@en",
-        chunk_words=40,
-        chunk_overlap=5,
-    )
-    pipeline = Pipeline(
-        settings,
-        embedder_overrides={
-            "use-multilingual": CountingFake(size=16),
-            "sentence-transformers:all-MiniLM-L6-v2": CountingFake(size=8),
-        },
-    )
-    _corpus(settings.corpus)
+    settings = small_settings(root)
+    pipeline = Pipeline(settings, embedder_overrides=make_fakes())
+    write_small_corpus(settings.corpus)
     # Decoys next to the corpus: a traversal that worked would serve them.
     (root / "pyproject.toml").write_text("SECRET = 'outside the corpus'\n", encoding="utf-8")
     (root / "secret.md").write_text("SECRET outside the corpus\n", encoding="utf-8")

@@ -37,7 +37,7 @@ from policyqa.settings import Settings
 from policyqa.store import Store
 from policyqa.ui import ChatApp, build_app, build_server, render_answer, render_sources
 
-from .conftest import CountingFake, make_pdf
+from .conftest import CountingFake, make_fakes, make_pdf, small_settings
 
 ROOT = Path(__file__).resolve().parents[1]
 MINILM = "sentence-transformers:all-MiniLM-L6-v2"
@@ -52,18 +52,11 @@ def _temp_in_tmp_path(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None
 
 
 def _fakes() -> dict[str, Any]:
-    return {"use-multilingual": CountingFake(size=16), MINILM: CountingFake(size=8)}
+    return dict(make_fakes())
 
 
 def _settings(root: Path, **changes: Any) -> Settings:
-    return Settings(
-        home=root / "home",
-        corpus=root / "corpus",
-        embedder=f"use-multilingual,{MINILM}@en",
-        chunk_words=40,
-        chunk_overlap=5,
-        **changes,
-    )
+    return small_settings(root).replace(**changes)
 
 
 def _assert_inert(html: str) -> None:

@@ -1,31 +1,14 @@
-from pathlib import Path
-
 import pytest
 
 from policyqa.pipeline import Pipeline
 from policyqa.retrieve import parse_filters, to_chroma_where
 
-from .conftest import CountingFake
-
-
-def _corpus(root: Path) -> None:
-    root.mkdir(parents=True, exist_ok=True)
-    (root / "transport-ko.md").write_text(
-        "# 교통\n\n광역 60분 생활권을 위해 광역철도와 BRT를 전국으로 확대한다.\n", encoding="utf-8"
-    )
-    (root / "budget-ko.md").write_text(
-        "# 예산\n\n포괄보조는 2025년 3.8조원에서 2026년 10.6조원으로 늘어난다.\n", encoding="utf-8"
-    )
-    (root / "budget-en.md").write_text(
-        "# Budget\n\nBlock grants grow from KRW 3.8 trillion in 2025 "
-        "to KRW 10.6 trillion in 2026.\n",
-        encoding="utf-8",
-    )
+from .conftest import CountingFake, write_small_corpus
 
 
 @pytest.fixture
 def indexed(fake_pipeline: Pipeline) -> Pipeline:
-    _corpus(fake_pipeline.settings.corpus)
+    write_small_corpus(fake_pipeline.settings.corpus)
     fake_pipeline.ingest()
     return fake_pipeline
 

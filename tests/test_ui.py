@@ -29,7 +29,7 @@ from policyqa.ui import (
 )
 from policyqa.verify import Citation
 
-from .conftest import CountingFake
+from .conftest import CountingFake, make_fakes, small_settings, write_small_corpus
 
 QUESTION_KO = "포괄보조는 2026년에 얼마로 늘어나나요?"
 HOSTILE = (
@@ -74,21 +74,6 @@ def _answer(text: str = "Grants grow. [1]", **changes: Any) -> Answer:
     return Answer(**values)
 
 
-def _corpus(root: Path) -> None:
-    root.mkdir(parents=True, exist_ok=True)
-    (root / "transport-ko.md").write_text(
-        "# 교통\n\n광역 60분 생활권을 위해 광역철도와 BRT를 전국으로 확대한다.\n", encoding="utf-8"
-    )
-    (root / "budget-ko.md").write_text(
-        "# 예산\n\n포괄보조는 2025년 3.8조원에서 2026년 10.6조원으로 늘어난다.\n", encoding="utf-8"
-    )
-    (root / "budget-en.md").write_text(
-        "# Budget\n\nBlock grants grow from KRW 3.8 trillion in 2025 "
-        "to KRW 10.6 trillion in 2026.\n",
-        encoding="utf-8",
-    )
-
-
 @pytest.fixture(autouse=True)
 def _temp_in_tmp_path(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """ChatApp keeps briefings in a mkdtemp() folder: keep those inside the test's tmp_path."""
@@ -99,7 +84,7 @@ def _temp_in_tmp_path(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
 
 @pytest.fixture
 def indexed(fake_pipeline: Pipeline) -> Pipeline:
-    _corpus(fake_pipeline.settings.corpus)
+    write_small_corpus(fake_pipeline.settings.corpus)
     fake_pipeline.ingest()
     return fake_pipeline
 
@@ -108,19 +93,9 @@ def indexed(fake_pipeline: Pipeline) -> Pipeline:
 def shared(tmp_path_factory: pytest.TempPathFactory) -> Pipeline:
     """An indexed pipeline like `indexed`, built once, for the tests that only read the index."""
     root = tmp_path_factory.mktemp("ui")
-    settings = Settings(
-        home=root / "home",
-        corpus=root / "corpus",
-        embedder="use-multilingual,sentence-transformers:all-MiniLM-L6-v2@en",
-        chunk_words=40,
-        chunk_overlap=5,
-    )
-    fakes = {
-        "use-multilingual": CountingFake(size=16),
-        "sentence-transformers:all-MiniLM-L6-v2": CountingFake(size=8),
-    }
-    pipeline = Pipeline(settings, embedder_overrides=fakes)
-    _corpus(settings.corpus)
+    settings = small_settings(root)
+    pipeline = Pipeline(settings, embedder_overrides=make_fakes())
+    write_small_corpus(settings.corpus)
     pipeline.ingest()
     return pipeline
 
