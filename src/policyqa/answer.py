@@ -8,6 +8,7 @@ nothing verifiable remains, or when the documents themselves say the thing is no
 
 from __future__ import annotations
 
+import functools
 import re
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -116,6 +117,20 @@ class Candidate:
     other_language: bool
 
 
+@functools.lru_cache(maxsize=8)
+def _distinctive_region_tokens(tokenize: Tokenize) -> dict[str, frozenset[str]]:
+    """Per region group, the tokens of its names that no other group's names share ("Gangwon",
+    not "Special"). Static data: computed once per tokenizer, not per question."""
+    names = {
+        g: set(tokenize(" ".join(regions.search_terms(g, "ko") + regions.search_terms(g, "en"))))
+        for g in regions.GROUPS
+    }
+    return {
+        group: frozenset(tokens - set().union(*(v for g, v in names.items() if g != group)))
+        for group, tokens in names.items()
+    }
+
+
 class QuestionTerms:
     """The question's informative tokens with IDF weights, and their translations' tokens."""
 
@@ -135,18 +150,9 @@ class QuestionTerms:
         self.weights = dict(idf(_subject_terms(tokenize(question))))
         self.region_terms: list[set[str]] = []
         if mentions:
-            names = {
-                g: set(
-                    tokenize(
-                        " ".join(regions.search_terms(g, "ko") + regions.search_terms(g, "en"))
-                    )
-                )
-                for g in regions.GROUPS
-            }
+            distinctive = _distinctive_region_tokens(tokenize)
             for group in dict.fromkeys(m.group for m in mentions):
-                # Only the words that tell this region from the others ("Gangwon", not "Special").
-                others = set().union(*(v for g, v in names.items() if g != group))
-                self.region_terms.append(names[group] - others)
+                self.region_terms.append(set(distinctive[group]))
         self.region_weight = max(self.weights.values(), default=3.0)
         translated = _subject_terms(tokenize(" ".join(translations)))
         self.translated = dict(idf([t for t in translated if t not in self.weights]))

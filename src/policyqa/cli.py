@@ -10,6 +10,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from .condense import is_history
 from .embed import EmbedderError
 from .ingest import IngestLockedError
 from .llm import LLMError
@@ -238,9 +239,7 @@ def _read_history(path: Path) -> list[dict[str, str]]:
         turns = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, json.JSONDecodeError) as exc:
         raise ValueError(f"cannot read history {path}: {exc}") from exc
-    if not isinstance(turns, list) or not all(
-        isinstance(t, dict) and isinstance(t.get("content"), str) for t in turns
-    ):
+    if not is_history(turns):
         raise ValueError(f"{path}: history must be a list of {{role, content}} objects")
     return [{"role": str(t.get("role", "user")), "content": t["content"]} for t in turns]
 

@@ -30,6 +30,14 @@ _SWAP_EN = re.compile(r"^(?:and |so )?(?:what|how) about\b", re.IGNORECASE)
 _SWAP_KO = re.compile(r"(?:은|는)요\??$|도요\??$|는\?$|은\?$|의 경우는")
 
 
+def is_history(turns: object) -> bool:
+    """A conversation as the CLI and the API accept it: a list of {role, content} objects with
+    string content."""
+    return isinstance(turns, list) and all(
+        isinstance(t, dict) and isinstance(t.get("content"), str) for t in turns
+    )
+
+
 def last_user_question(history: Sequence[Turn]) -> str:
     for turn in reversed(history):
         if turn.get("role") == "user" and turn.get("content", "").strip():

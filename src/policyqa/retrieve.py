@@ -436,6 +436,11 @@ def to_chroma_where(filters: Filters) -> dict[str, Any] | None:
     return clauses[0] if len(clauses) == 1 else {"$and": clauses}
 
 
+def is_metadata_key(key: object) -> bool:
+    """A plain metadata name; never a Chroma operator such as "$and"."""
+    return isinstance(key, str) and re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", key) is not None
+
+
 def parse_filters(items: Sequence[str]) -> dict[str, Any]:
     """`key=value` pairs; repeated keys or `a|b` give a list; digits become integers."""
     filters: dict[str, Any] = {}
@@ -444,7 +449,7 @@ def parse_filters(items: Sequence[str]) -> dict[str, Any]:
         key = key.strip()
         if not sep or not key:
             raise ValueError(f"filter {item!r} is not key=value")
-        if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", key):
+        if not is_metadata_key(key):
             raise ValueError(f"filter key {key!r} is not a metadata field")
         values = [_typed(v.strip()) for v in value.split("|")]
         previous = filters.get(key)

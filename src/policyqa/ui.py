@@ -29,9 +29,11 @@ from fastapi import Request
 from . import regions
 from .answer import MAX_QUESTION_CHARS, Answer, AnswerError
 from .brief import brief_docx
+from .condense import is_history
 from .ingest import IngestLockedError
 from .models import Passage
 from .pipeline import Pipeline
+from .retrieve import is_metadata_key
 from .settings import Settings
 
 log = logging.getLogger(__name__)
@@ -360,9 +362,7 @@ def _reply(chat: list[dict[str, Any]], content: str) -> None:
 
 def validate_request(history: Any, filters: Any) -> str:
     """Why an API request's history or filters are malformed ("" when they are fine)."""
-    if not isinstance(history, list) or not all(
-        isinstance(t, dict) and isinstance(t.get("content"), str) for t in history
-    ):
+    if not is_history(history):
         return '\'history\' must be a list of {"role", "content"} objects with string content'
     if any(len(t["content"]) > MAX_QUESTION_CHARS for t in history):
         return f"a history turn is too long (the limit is {MAX_QUESTION_CHARS} characters)"
@@ -372,7 +372,7 @@ def validate_request(history: Any, filters: Any) -> str:
         return "'filters' must be an object"
     scalar = (str, int, float)
     for key, value in filters.items():
-        if not isinstance(key, str) or not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", key):
+        if not is_metadata_key(key):
             return f"filter key {key!r} is not a metadata field"
         ok = isinstance(value, scalar) and not isinstance(value, bool)
         ok = ok or (
