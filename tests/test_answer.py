@@ -163,3 +163,36 @@ def test_llm_briefing_summary_is_verified(pipeline: Pipeline) -> None:
     assert re.search(r"10\.6 trillion in 2026\.? \[1\]", summary)
     assert "2027" not in brief and "Everything is funded" not in brief
     assert "## Sources" in brief and "budget-en.md" in brief
+
+
+COMMITTEE_EN = (
+    "# Committee\n\nThe committee approved the regional plan at its plenary session.\n\n"
+    "The regional plan was approved after a long debate among the committee members.\n\n"
+    "## Roads\n\nThe arterial road projects are not confirmed.\n"
+)
+
+
+def test_a_question_for_a_date_the_passages_lack_is_refused(pipeline: Pipeline) -> None:
+    _write(pipeline.settings.corpus, {"committee-en.md": COMMITTEE_EN})
+    pipeline.ingest()
+    answer = pipeline.ask("When did the committee approve the regional plan?")
+    assert not answer.answered and answer.refusal == "no-detail"
+    assert "date" in answer.text and answer.to_json()["closest"]
+    # the same subject, asked without a detail, is answered
+    assert pipeline.ask("Which body approved the regional plan?").answered
+
+
+def test_is_it_confirmed_is_answered_by_not_confirmed(pipeline: Pipeline) -> None:
+    _write(pipeline.settings.corpus, {"committee-en.md": COMMITTEE_EN})
+    pipeline.ingest()
+    answer = pipeline.ask("Are the arterial road projects confirmed?")
+    assert answer.answered, answer.text
+    assert "not confirmed" in answer.text
+
+
+def test_a_figure_for_another_scope_does_not_answer_a_regional_question(
+    pipeline: Pipeline,
+) -> None:
+    # The nationwide 10.6 trillion is no answer to "how much goes to Jeju?"
+    answer = pipeline.ask("How much of the block grants goes to Jeju?")
+    assert not answer.answered

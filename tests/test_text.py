@@ -158,3 +158,9 @@ def test_number_supported_does_not_match_inside_other_numbers() -> None:
     assert not number_supported("5", "15 projects in 2025")
     assert not number_supported("1400", "1,500 billion")
     assert not number_supported("3", "see passage [3]")
+
+
+def test_a_table_row_is_one_span_even_with_full_stops_inside() -> None:
+    row = "| 2019-01-29 | 계획 의결. 총 175조원(국비 113조) | 공개 보도 |"
+    spans = sentence_spans(f"앞 문장입니다.\n{row}\n")
+    assert [s.text for s in spans][-1] == row

@@ -11,15 +11,16 @@ from __future__ import annotations
 import functools
 import re
 import time
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence, Set
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from . import prompts, regions
+from . import prompts, qtype, regions
 from .condense import Turn, condense, format_history
 from .lexical import QUESTION_WORDS
 from .load import detect_language
 from .models import Chunk, Passage
+from .retrieve import requested_language
 from .text import (
     Span,
     clean_question,
@@ -41,11 +42,6 @@ _NOT_SPECIFIED = re.compile(
     r"(?:given|reported|specified|named|listed)\b|"
     r"(?:명시|공개|확인|발표|보도|제시|확정|기재|언급|결정|알려|밝혀|특정|나와\s?있)(?:되|하)?지\s?않|"
     r"미정|미확인|미공개|알 수 없|불분명|불확실",
-    re.IGNORECASE,
-)
-_ASKS_NUMBER = re.compile(
-    r"얼마|몇|언제|규모|금액|예산|비율|\bhow (?:much|many|big|large|long)\b|\bwhen\b|\bwhat year\b|"
-    r"\bbudget\b|\bamount\b|\bsize\b|\bdate\b",
     re.IGNORECASE,
 )
 
@@ -113,8 +109,9 @@ class Candidate:
     passage_index: int  # 0-based position in the passage list
     span: Span
     score: float
-    coverage: float
+    coverage: float  # share of the question's terms in the sentence itself
     other_language: bool
+    effective: float = 0.0  # the same, crediting the previous sentence at CONTEXT_CREDIT
 
 
 @functools.lru_cache(maxsize=8)
@@ -192,8 +189,15 @@ class QuestionTerms:
 
 
 def score_candidates(
-    passages: Sequence[Passage], terms: QuestionTerms, asks_number: bool
+    passages: Sequence[Passage],
+    terms: QuestionTerms,
+    asked: Set[str] = frozenset(),
+    question: str = "",
 ) -> list[Candidate]:
+    """Every sentence of the passages, scored by the question terms it covers (or, at a
+    discount, that it covers together with the sentence before it: "It cost 175 trillion won"
+    answers a question whose subject the previous sentence names), by its passage's rank, and
+    by whether it gives the kind of detail asked for."""
     if not passages:
         return []
     top = max(p.score for p in passages) or 1.0
@@ -204,22 +208,35 @@ def score_candidates(
         prior = 0.5 + 0.5 * (passage.score / top)
         if _SOURCES_SECTION.search(chunk.section):
             continue  # a list of sources is not an answer
+        previous: set[str] = set()
         for span in sentence_spans(chunk.text):
-            if _looks_like_heading(span.text):
+            tokens = set(terms.tokenize(span.text))
+            coverage = terms.coverage(tokens, other, span.text)
+            heading = _looks_like_heading(span.text)
+            if previous and not heading:
+                with_context = terms.coverage(tokens | previous, other, span.text)
+                effective = max(coverage, CONTEXT_CREDIT * with_context)
+            else:
+                effective = coverage
+            previous = tokens
+            if heading:
                 continue
-            coverage = terms.coverage(set(terms.tokenize(span.text)), other, span.text)
-            score = coverage * prior
-            if asks_number and numbers_in(span.text):
-                score *= 1.15
+            score = effective * prior
+            if asked and qtype.gives_detail(asked, span.text, question):
+                score *= DETAIL_BOOST
             if other:
                 # The question's language is preferred when both say the same; translated
                 # terms are weaker evidence than the question's own words.
                 score *= OTHER_LANGUAGE_FACTOR
-            out.append(Candidate(index, span, score, coverage, other))
+            out.append(Candidate(index, span, score, coverage, other, effective))
     out.sort(key=lambda c: (-c.score, c.passage_index, c.span.start))
     return out
 
 
+# A sentence's share of the question terms counted with the previous sentence's, discounted.
+CONTEXT_CREDIT = 0.8
+# A sentence that gives the kind of detail asked for ("how much?" -> a figure).
+DETAIL_BOOST = 1.25
 OTHER_LANGUAGE_FACTOR = 0.5
 # A "not specified" sentence answers the question only if it is about what was asked: it must
 # contain at least this share of the question's terms.
@@ -272,6 +289,14 @@ def _jaccard(a: set[str], b: set[str]) -> float:
     return len(a & b) / len(a | b) if a and b else 0.0
 
 
+# "Is it confirmed?" is answered by "it is not confirmed": a stated gap is then the answer.
+_ASKS_STATUS = re.compile(
+    r"확정|확인된|사실인|사실이|공식|정해졌|정해진|결정됐|결정된|"
+    r"\b(?:confirmed|final|finali[sz]ed|official|decided|settled|certain|definite)\b",
+    re.IGNORECASE,
+)
+
+
 _CLAUSE_BREAK = re.compile(r"[,;:|()（）]|지만|\bbut\b|\bwhile\b|\bthough\b", re.IGNORECASE)
 
 
@@ -318,6 +343,44 @@ def is_not_specified(text: str, terms: QuestionTerms | None = None) -> bool:
     return any(t in clause_terms for t in terms.weights) or any(
         t in clause_terms for t in terms.translated
     )
+
+
+def _says_not_given(cand: Candidate, passages: Sequence[Passage], terms: QuestionTerms) -> bool:
+    """A statement that something the question is about is not given, in any region."""
+    section = span_section(passages[cand.passage_index].chunk, cand.span)
+    return in_gaps_section(section) or is_not_specified(collapse(cand.span.text), terms)
+
+
+def _gives_detail(
+    cand: Candidate, passages: Sequence[Passage], asked: set[str], question: str
+) -> bool:
+    """Whether the sentence gives the kind of detail asked for, and, when the question is
+    about a region, gives it for that region: "KRW 10.6 trillion nationwide" does not say
+    how much goes to Gangwon."""
+    if not qtype.gives_detail(asked, cand.span.text, question):
+        return False
+    wanted = set(regions.groups_in(question))
+    if not wanted:
+        return True
+    chunk = passages[cand.passage_index].chunk
+    return bool(wanted & set(regions.groups_in(f"{chunk.title} {cand.span.text}")))
+
+
+def _detail_given(
+    chosen: Sequence[Candidate], passages: Sequence[Passage], asked: set[str], question: str
+) -> bool:
+    """Whether a chosen sentence about the question gives the kind of detail asked for; a
+    figure in a sentence on something else ("2026년 2월에는 ...") does not count."""
+    best = max((c.coverage for c in chosen), default=0.0)
+    return any(
+        _gives_detail(c, passages, asked, question)
+        for c in chosen
+        if c.coverage >= DETAIL_RELEVANCE * best
+    )
+
+
+# Share of the best sentence's question coverage a detail-giving sentence needs.
+DETAIL_RELEVANCE = 0.6
 
 
 def _filter_regions(filters: Mapping[str, Any] | None) -> list[str]:
@@ -515,13 +578,25 @@ class Assistant:
             yield from self._finish(answer, started)
             return
 
-        candidates = score_candidates(passages, terms, bool(_ASKS_NUMBER.search(standalone)))
+        details = qtype.asked_details(standalone)
+        candidates = score_candidates(passages, terms, details, standalone)
         chosen = select_sentences(
             candidates, self.searcher.tokenizer.tokenize, max_sentences or self.max_sentences
         )
-        gap = self._stated_gap(chosen, passages, terms)
+        gap = self._stated_gap(chosen, passages, terms, standalone, details)
         if gap is not None:
             yield from self._not_specified(answer, gap, passages, started)
+            return
+        if (
+            details
+            and self.composer.name == "extractive"
+            and not _detail_given(chosen, passages, details, standalone)
+        ):
+            # The passages are about the subject but none gives the figure, date or place
+            # asked for: quoting the nearby facts would look like an answer and is not one.
+            answer.refusal = "no-detail"
+            answer.text = self._no_detail(details, language)
+            yield from self._finish(answer, started)
             return
         draft = ""
         for piece in self.composer.compose(standalone, passages, language, chosen):
@@ -574,19 +649,46 @@ class Assistant:
         answer.text = verification.text()
 
     def _stated_gap(
-        self, chosen: Sequence[Candidate], passages: Sequence[Passage], terms: QuestionTerms
+        self,
+        chosen: Sequence[Candidate],
+        passages: Sequence[Passage],
+        terms: QuestionTerms,
+        question: str,
+        asked: set[str],
     ) -> Candidate | None:
-        """The leading sentence, when it says that what was asked is not given and is about the
-        question (then that statement is the answer)."""
-        if not chosen:
+        """The sentence to refuse with when the documents say that what was asked is not given:
+        the leading sentence, or, when a figure/date/place is asked for, a gap statement that
+        is at least as much about the question as every sentence giving such a detail."""
+        if not chosen or _ASKS_STATUS.search(question) or requested_language(question):
+            # "Is it confirmed?" is answered by "it is not confirmed"; "what is X called in
+            # English?" by any sentence that uses the term, gap statement or not.
+            return None
+        if all(_says_not_given(c, passages, terms) for c in chosen):
+            return chosen[0]  # nothing but "not given" statements, whatever they name
+        gaps = [c for c in chosen if self._is_gap(c, passages, terms, question)]
+        if not gaps:
             return None
         first = chosen[0]  # the passage of the best sentence comes first in reading order
-        if first.coverage < NOT_SPECIFIED_COVERAGE:
-            return None
-        section = span_section(passages[first.passage_index].chunk, first.span)
-        if is_not_specified(collapse(first.span.text), terms) or in_gaps_section(section):
+        if gaps[0] is first:
             return first
+        if asked:
+            giving = [c.effective for c in chosen if _gives_detail(c, passages, asked, question)]
+            best_gap = max(gaps, key=lambda c: c.effective)
+            if best_gap.effective >= max(giving, default=0.0):
+                return best_gap
         return None
+
+    @staticmethod
+    def _is_gap(
+        cand: Candidate, passages: Sequence[Passage], terms: QuestionTerms, question: str
+    ) -> bool:
+        if max(cand.coverage, cand.effective) < NOT_SPECIFIED_COVERAGE:
+            return False
+        text = collapse(cand.span.text)
+        if set(regions.groups_in(text)) - set(regions.groups_in(question)):
+            return False  # a gap about a region the question does not ask about
+        section = span_section(passages[cand.passage_index].chunk, cand.span)
+        return is_not_specified(text, terms) or in_gaps_section(section)
 
     def _not_specified(
         self, answer: Answer, first: Candidate, passages: Sequence[Passage], started: float
@@ -605,12 +707,20 @@ class Assistant:
     def _not_found(
         self, question: str, language: str, terms: QuestionTerms, evidence: set[str]
     ) -> str:
-        documents = len({c.doc_id for c in self.searcher.lexical().chunks})
+        state = self.searcher.lexical()
+        documents = len({c.doc_id for c in state.chunks})
         text = prompts.message("not-found", language, documents=documents, question=question)
-        missing = terms.missing(evidence)
+        # Only what no document contains is "not mentioned"; a term the closest passages lack
+        # may still be elsewhere in the documents.
+        missing = [t for t in terms.missing(evidence, limit=12) if not state.index.contains(t)][:4]
         if missing and not terms.empty:
             text += " " + prompts.message("missing-terms", language, terms=", ".join(missing))
         return text
+
+    @staticmethod
+    def _no_detail(asked: set[str], language: str) -> str:
+        kinds = [prompts.message(f"detail-{kind}", language) for kind in sorted(asked)]
+        return prompts.message("no-detail", language, detail=", ".join(kinds))
 
     def _finish(self, answer: Answer, started: float) -> Iterator[AnswerEvent]:
         answer.latency_ms = (time.perf_counter() - started) * 1000

@@ -375,6 +375,10 @@ class LexicalIndex:
     def __len__(self) -> int:
         return len(self.ids)
 
+    def contains(self, token: str) -> bool:
+        """Whether any chunk holds `token`."""
+        return self._bm25 is not None and token in self._vocab
+
     def vocabulary(self) -> set[str]:
         return set(self._vocab) if self._bm25 is not None else set()
 

@@ -73,7 +73,10 @@ def sentence_spans(text: str, min_chars: int = 12) -> list[Span]:
     for a, b in _units(text):
         unit = text[a:b]
         position = 0
-        for piece in _SENTENCE_BREAK.split(unit):
+        # A table row is one record: "| 2019 | plan approved. Total 175 trillion |" split at
+        # its full stop would part the figures from what they are figures of.
+        pieces = [unit] if unit.lstrip().startswith("|") else _SENTENCE_BREAK.split(unit)
+        for piece in pieces:
             start = unit.find(piece, position)
             if start < 0:
                 continue

@@ -1,0 +1,111 @@
+"""What kind of detail a question asks for (an amount, a date, a place) and whether a sentence
+gives one. Classic answer-type checking: a sentence that shares the question's words but holds
+no figure cannot answer "how much?", so such questions are refused rather than answered with
+a nearby fact. Pure functions over text; the region gazetteer is the only data.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Set
+
+from . import regions
+from .text import numbers_in
+
+AMOUNT = "amount"
+DATE = "date"
+PLACE = "place"
+
+# Interrogatives only: "budget" or "규모" alone name a topic, "how much" / "얼마" ask a figure.
+# "when" and "where" also join clauses ("areas where transit is poor"), so they count only
+# at the start of a clause or before an auxiliary.
+_AUX = r"(?:did|does|do|is|was|were|are|will|would|can|could|should|has|have|had|must)"
+_ASKS = {
+    AMOUNT: re.compile(
+        r"얼마|몇|어느\s?정도|\bhow (?:much|many|big|large|high|long|far)\b|"
+        r"\bwhat (?:percentage|proportion|share|amount|sum|number|figure|rate)\b",
+        re.IGNORECASE,
+    ),
+    DATE: re.compile(
+        # "how long has it had X?" is answered by "since 2006"
+        r"언제|며칠|몇\s?(?:년|월|일)|\bwhat (?:year|date|month|day|time)\b|\bby when\b|"
+        r"\bhow long\b|"
+        rf"(?:^|[,;:.?]\s*|\band\s+)when\b|\bwhen {_AUX}\b|\buntil when\b",
+        re.IGNORECASE,
+    ),
+    PLACE: re.compile(
+        r"어디|어느\s?(?:지역|곳|도시|시·?도|권역|도|시|군)|"
+        rf"(?:^|[,;:.?]\s*|\band\s+)where\b|\bwhere {_AUX}\b|"
+        r"\bwhich (?:regions?|cit(?:y|ies)|provinces?|areas?|countr(?:y|ies)|locations?|places?|"
+        r"sites?)\b|\bin what (?:region|city|province|area|place)\b",
+        re.IGNORECASE,
+    ),
+}
+
+_NUMBER_WORDS = re.compile(
+    r"\b(?:one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|twenty|thirty|"
+    r"hundred|thousand|million|billion|trillion|dozen|half|double|twice|triple|once)\b|"
+    r"(?:^|[^가-힣])(?:한|두|세|네|다섯|여섯|일곱|여덟|아홉|열|두세|서너)\s?"
+    r"(?:개|곳|명|가지|차례|번|배|해|군데)|[일이삼사오육칠팔구십백천만억조]+\s?(?:조|억|만)\s?원|절반",
+    re.IGNORECASE,
+)
+_DATE_NUMBER = re.compile(
+    r"(?<!\d)(?:1[89]|20)\d\d(?!\d)|\d{1,2}\s?(?:월|일|년|분기)|\d+\s?(?:years?|months?|days?|weeks?)\b",
+    re.IGNORECASE,
+)
+_MONTH = r"(?:jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*\.?"
+_CALENDAR = re.compile(
+    rf"\b\d{{4}}-\d{{1,2}}(?:-\d{{1,2}})?\b|\b\d{{1,2}}\s+{_MONTH}(?:\s+\d{{4}})?|"
+    rf"\b{_MONTH}\s+\d{{1,2}}(?:,?\s+\d{{4}})?|(?<!\d)(?:1[89]|20)\d\d(?:년)?(?![\d.,]|\s?(?:조|억|만|원|%))|"
+    r"\d{1,2}\s?월(?:\s?\d{1,2}\s?일)?",
+    re.IGNORECASE,
+)
+_DATE_WORDS = re.compile(
+    r"\b(?:january|february|march|april|may|june|july|august|september|october|november|"
+    r"december|spring|summer|autumn|fall|winter|quarter|yesterday|today|tomorrow)\b|"
+    r"상반기|하반기|분기|연내|올해|내년|작년|지난해|연말|연초|봄|여름|가을|겨울",
+    re.IGNORECASE,
+)
+# Korean place names by their administrative suffix (전주시, 완주군); 도/구/권 end too many
+# ordinary words (제도, 연구, 주권) to count.
+_PLACE_WORD_KO = re.compile(r"[가-힣]{2,}(?:특별시|광역시|특별자치도|특별자치시|시|군)(?![가-힣])")
+# An English place: a capitalised name after a locative preposition ("in Geneva", "to Sejong").
+_LOCATED_NAME = re.compile(
+    r"\b(?:in|at|to|from|near|across|throughout|into|around)\s+[A-Z][a-z]+(?:[- ][A-Z][a-z]+)*"
+)
+
+
+def asked_details(question: str) -> set[str]:
+    """The kinds of detail the question asks for; empty when it asks none of them."""
+    return {kind for kind, pattern in _ASKS.items() if pattern.search(question)}
+
+
+def gives_detail(kinds: Set[str], sentence: str, question: str) -> bool:
+    """Whether `sentence` holds a detail of one of `kinds` that the question does not already
+    state (the "10.6 trillion" of "how much of the 10.6 trillion goes to X?" is no answer)."""
+    if AMOUNT in kinds:
+        known = set(numbers_in(question))
+        # Calendar dates are no amounts: "since 1 July 2006" does not say how much.
+        if any(n not in known for n in numbers_in(_CALENDAR.sub(" ", sentence))):
+            return True
+        if _new_match(_NUMBER_WORDS, sentence, question):
+            return True
+    # A date, not any number: the "3" of "3 special provinces" says nothing about when.
+    if DATE in kinds and (
+        _new_match(_DATE_NUMBER, sentence, question) or _new_match(_DATE_WORDS, sentence, question)
+    ):
+        return True
+    if PLACE in kinds:
+        asked = question.lower()
+        if any(m.mention.lower() not in asked for m in regions.find_regions(sentence)):
+            return True
+        if _new_match(_PLACE_WORD_KO, sentence, question):
+            return True
+        if _new_match(_LOCATED_NAME, sentence, question):
+            return True
+    return False
+
+
+def _new_match(pattern: re.Pattern[str], sentence: str, question: str) -> bool:
+    asked = question.lower()
+    return any(m.group(0).strip().lower() not in asked for m in pattern.finditer(sentence))

@@ -1,0 +1,67 @@
+"""Answer-type checks: which detail a question asks for, and whether a sentence gives it."""
+
+from __future__ import annotations
+
+import pytest
+
+from policyqa.qtype import AMOUNT, DATE, PLACE, asked_details, gives_detail
+
+
+@pytest.mark.parametrize(
+    ("question", "kinds"),
+    [
+        ("포괄보조는 2026년에 얼마로 늘어나나요?", {AMOUNT}),
+        ("전략과제는 몇 개예요?", {AMOUNT}),
+        ("전북이 특별자치도로 출범한 게 언제예요?", {DATE}),
+        ("잠재성장률 목표는 몇 년까지예요?", {AMOUNT, DATE}),
+        ("지역 의대는 어느 지역에 들어서요?", {PLACE}),
+        ("How much goes to Gangwon?", {AMOUNT}),
+        ("When did the committee meet?", {DATE}),
+        ("How long has Jeju had that status?", {AMOUNT, DATE}),
+        ("The plan was adopted in 2025; when does it start?", {DATE}),
+        ("Where will the zones be located?", {PLACE}),
+        ("Which cities are in the belt?", {PLACE}),
+        # topic words and clause-joining "when"/"where" ask for nothing
+        ("What does the plan say about the budget?", set()),
+        ("What happens to areas where transit is poor?", set()),
+        ("What does the plan do when a region refuses?", set()),
+        ("새만금은 어떤 역할을 맡나요?", set()),
+    ],
+)
+def test_asked_details(question: str, kinds: set[str]) -> None:
+    assert asked_details(question) == kinds
+
+
+def test_a_figure_the_question_already_states_is_no_answer() -> None:
+    question = "How much of the 10.6 trillion won goes to Gangwon?"
+    assert not gives_detail({AMOUNT}, "Block grants reach 10.6 trillion won.", question)
+    assert gives_detail({AMOUNT}, "Gangwon receives 1.2 trillion won of it.", question)
+    assert gives_detail({AMOUNT}, "Two or three local governments may join.", "How many?")
+    assert gives_detail({AMOUNT}, "두세 곳이 참여한다.", "몇 곳이 참여해요?")
+
+
+def test_a_date_is_a_date_not_any_number() -> None:
+    question = "When did Jeonbuk become a special province?"
+    assert not gives_detail({DATE}, "It is one of the 3 special provinces.", question)
+    assert gives_detail({DATE}, "It became one on 18 January 2024.", question)
+    assert gives_detail({DATE}, "2024년 1월 18일 출범했다.", "언제 출범했어요?")
+    assert gives_detail({DATE}, "하반기에 확정한다.", "언제 확정해요?")
+
+
+def test_places_from_the_gazetteer_suffixes_and_locatives() -> None:
+    question = "Where will the medical schools be built?"
+    assert gives_detail({PLACE}, "One will be built in Gangwon.", question)
+    assert gives_detail({PLACE}, "The office moves to Geneva next year.", question)
+    assert gives_detail({PLACE}, "의대는 완주군에 들어선다.", "의대는 어디에 생겨요?")
+    assert not gives_detail({PLACE}, "New regional medical schools are planned.", question)
+    assert not gives_detail({PLACE}, "지원 제도를 연구한다.", "어디에 생겨요?")
+    # a place the question itself names is not the answer to "where?"
+    assert not gives_detail({PLACE}, "Gangwon is a special province.", "Where in Gangwon?")
+
+
+def test_a_calendar_date_is_not_an_amount() -> None:
+    question = "How much goes to Jeju?"
+    assert not gives_detail({AMOUNT}, "Jeju has held that status since 1 July 2006.", question)
+    assert not gives_detail({AMOUNT}, "| 2024-01-18 | 전북특별자치도 출범 |", "얼마예요?")
+    assert gives_detail({AMOUNT}, "In 2026 it receives KRW 2 trillion.", question)
+    assert gives_detail({AMOUNT}, "2026년 예산은 10.6조원이다.", "얼마예요?")
