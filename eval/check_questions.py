@@ -4,7 +4,9 @@
 Checks: schema and field values, unique ids, id prefix matches slice, minimum
 slice counts, every source doc/page exists, and every key fact of an answerable
 question occurs (after whitespace normalisation) on at least one of its source
-pages. Prints a summary; exits 1 if any check fails.
+pages. A key fact may list equivalent wordings (the same fact in Korean and English):
+one must be on a source page and each must occur in the corpus. Prints a summary; exits 1
+if any check fails.
 
 Usage: python eval/check_questions.py [questions.jsonl] [corpus_dir]
 """
@@ -118,11 +120,21 @@ def check_record(rec, pages, errors):
         texts = [pages[s["doc"]][s["page"] - 1] for s in rec["sources"]
                  if s.get("doc") in pages and isinstance(s.get("page"), int)
                  and 1 <= s["page"] <= len(pages[s["doc"]])]
+        everywhere = [t for doc_pages in pages.values() for t in doc_pages]
         for kf in rec["key_facts"]:
-            if not isinstance(kf, (str, int, float)) or not str(kf).strip():
+            # A key fact is a string, or a list of equivalent wordings (the same fact in
+            # Korean and in English): one must be on a source page, each somewhere in the corpus.
+            wordings = kf if isinstance(kf, list) else [kf]
+            if not wordings or any(
+                not isinstance(w, (str, int, float)) or not str(w).strip() for w in wordings
+            ):
                 err(f"bad key fact {kf!r}")
-            elif not any(norm(str(kf)) in t for t in texts):
+            elif not any(norm(str(w)) in t for w in wordings for t in texts):
                 err(f"key fact {kf!r} not found on any listed source page")
+            else:
+                for w in wordings:
+                    if not any(norm(str(w)) in t for t in everywhere):
+                        err(f"key fact wording {w!r} is nowhere in the corpus")
         if rec["slice"] == "cross":
             src_langs = {("ko" if "-ko." in s["doc"] else "en") for s in rec["sources"]}
             if rec["language"] in src_langs:

@@ -1,9 +1,13 @@
 from policyqa.evaluate import (
+    EvalRow,
+    citation_problems,
     first_hit_rank,
+    key_fact_hits,
     merge_pages,
     percentile,
     retrieval_metrics,
     run_retrieval,
+    summarise,
 )
 from policyqa.models import Chunk, Passage
 
@@ -39,3 +43,56 @@ def test_run_retrieval_rows() -> None:
     assert [r.rank for r in report.results] == [2, None]
     assert report.metrics.hit[5] == 0.5
     assert "hit@1" in report.table()
+
+
+def test_key_facts_ignore_spacing_case_and_separators_and_take_either_wording() -> None:
+    answer = "포괄보조는 10.6 조원으로 늘고, 동남권(부산 울산 경남)은 5극의 하나다. Block GRANTS."
+    assert key_fact_hits(answer, ["10.6조원", "부산·울산·경남", "block grants", "3.8조원"]) == [
+        True,
+        True,
+        True,
+        False,
+    ]
+    # a fact given in both languages is found in either
+    assert key_fact_hits("It is in the Southeast pole.", [["동남권", "Southeast"]]) == [True]
+    assert key_fact_hits("It is in Honam.", [["동남권", "Southeast"]]) == [False]
+    assert key_fact_hits("1,400조원 투자", ["1400조"]) == [True]
+
+
+def test_citation_problems_by_hand() -> None:
+    def supports(sentence: str, quote: str) -> bool:
+        return sentence.split()[0] in quote
+
+    page = "Block grants rise to KRW 10.6 trillion in 2026."
+    quote = "Block grants rise to KRW 10.6 trillion"
+    assert citation_problems("Block grants rise.", quote, page, supports) == []
+    assert citation_problems("Block grants rise.", "Block grants fall", page, supports) == [
+        "quote is not on the cited page"
+    ]
+    assert "cited page does not exist" in citation_problems("x", "y", None, supports)
+    assert citation_problems("Taxes fall.", quote, page, supports) == [
+        "quote does not support the sentence"
+    ]
+
+
+def _row(answerable: bool, answered: bool, facts: list[bool], rank: int | None) -> EvalRow:
+    row = EvalRow("q", "ko", "ko", "citizen", answerable, "?", "?", [("d", 1)], [], rank)
+    row.answered, row.facts_found, row.latency_ms = answered, facts, 10.0
+    return row
+
+
+def test_answer_metrics_by_hand() -> None:
+    rows = [
+        _row(True, True, [True, False], 1),
+        _row(True, False, [False], 3),
+        _row(False, False, [], None),
+        _row(False, True, [], None),
+        _row(False, False, [], None),
+    ]
+    rows[2].gold = rows[3].gold = rows[4].gold = []
+    out = summarise(rows)
+    assert out["key_fact_recall"] == round(1 / 3, 3)
+    assert out["refusal_rate"] == round(2 / 3, 3)
+    assert out["false_refusal_rate"] == 0.5
+    assert out["hit@1"] == 0.5 and out["hit@5"] == 1.0
+    assert summarise(rows, answers=False)["key_fact_recall"] is None

@@ -213,7 +213,7 @@ class EvalRow:
     rank: int | None
     answered: bool | None = None
     answer: str = ""
-    key_facts: list[str] = field(default_factory=list)
+    key_facts: list[str | list[str]] = field(default_factory=list)
     facts_found: list[bool] = field(default_factory=list)
     citations: int = 0
     citations_ok: int = 0
@@ -223,12 +223,17 @@ class EvalRow:
     latency_ms: float = 0.0
 
 
-def key_fact_hits(text: str, facts: Sequence[str]) -> list[bool]:
-    """Whether each key fact occurs in the answer (spacing, case and separators ignored)."""
+def key_fact_hits(text: str, facts: Sequence[str | Sequence[str]]) -> list[bool]:
+    """Whether each key fact occurs in the answer (spacing, case and separators ignored). A
+    fact given as a list of wordings (the same fact in Korean and in English) is found when
+    any of them is."""
     from .text import normalise_for_match
 
     haystack = normalise_for_match(text)
-    return [normalise_for_match(f) in haystack for f in facts]
+    return [
+        any(normalise_for_match(w) in haystack for w in ([f] if isinstance(f, str) else f))
+        for f in facts
+    ]
 
 
 def citation_problems(
@@ -417,7 +422,10 @@ def run_eval(
             gold=gold,
             ranked=[],
             rank=None,
-            key_facts=[str(f) for f in q.get("key_facts", [])],
+            key_facts=[
+                [str(w) for w in f] if isinstance(f, list) else str(f)
+                for f in q.get("key_facts", [])
+            ],
         )
         started = time.perf_counter()
         if ask is not None:
