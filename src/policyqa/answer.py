@@ -210,6 +210,10 @@ def score_candidates(
             continue  # a list of sources is not an answer
         previous: set[str] = set()
         for span in sentence_spans(chunk.text):
+            if _SOURCES_SECTION.search(span_section(chunk, span)):
+                continue  # nor is a list of sources that starts inside the chunk
+            if collapse(span.text) == collapse(chunk.title):
+                continue  # the document's title line says nothing the title does not
             tokens = set(terms.tokenize(span.text))
             coverage = terms.coverage(tokens, other, span.text)
             heading = _looks_like_heading(span.text)
@@ -316,6 +320,8 @@ def span_section(chunk: Chunk, span: Span) -> str:
         match = _HEADING_LINE.match(line)
         if match and not re.search(r"[.다요]\s*$", line):
             heading = match.group("title").strip()
+        elif _SOURCES_SECTION.search(line.strip()):
+            heading = line.strip()  # an unnumbered "Sources" heading, as PDFs give it
     return heading or chunk.section
 
 
