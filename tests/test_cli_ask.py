@@ -197,12 +197,6 @@ def test_missing_question_is_a_usage_error(capsys: pytest.CaptureFixture[str]) -
     assert "question" in capsys.readouterr().err
 
 
-@pytest.mark.xfail(
-    reason="split: a short section ('1. Status' + one sentence, under chunk_words/4 words) is "
-    "carried into the next block and the chunk takes that block's section, so the citation "
-    "names '2. Transport' for a sentence from '1. Status'",
-    strict=True,
-)
 def test_citation_names_the_section_of_its_quote(capsys: pytest.CaptureFixture[str]) -> None:
     code, body = ask_json(capsys, QUESTION_EN)
     assert code == 0

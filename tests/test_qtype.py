@@ -17,6 +17,7 @@ from policyqa.qtype import AMOUNT, DATE, PLACE, asked_details, gives_detail
         ("지역 의대는 어느 지역에 들어서요?", {PLACE}),
         ("How much goes to Gangwon?", {AMOUNT}),
         ("When did the committee meet?", {DATE}),
+        ("회의는 몇 시에 열렸어요?", {AMOUNT, DATE}),
         ("How long has Jeju had that status?", {AMOUNT, DATE}),
         ("The plan was adopted in 2025; when does it start?", {DATE}),
         ("Where will the zones be located?", {PLACE}),
@@ -65,3 +66,11 @@ def test_a_calendar_date_is_not_an_amount() -> None:
     assert not gives_detail({AMOUNT}, "| 2024-01-18 | 전북특별자치도 출범 |", "얼마예요?")
     assert gives_detail({AMOUNT}, "In 2026 it receives KRW 2 trillion.", question)
     assert gives_detail({AMOUNT}, "2026년 예산은 10.6조원이다.", "얼마예요?")
+
+
+def test_dates_stated_by_reference_as_laws_do() -> None:
+    question = "이 법은 언제부터 시행돼요?"
+    assert gives_detail({DATE}, "이 법은 공포 후 6개월이 경과한 날부터 시행한다.", question)
+    assert gives_detail({DATE}, "이 법은 공포한 날부터 시행한다.", question)
+    assert gives_detail({DATE}, "This Act enters into force upon promulgation.", "When?")
+    assert not gives_detail({DATE}, "위원회는 위원장이 소집한다.", question)

@@ -1,5 +1,5 @@
-from policyqa.models import Document, Page
-from policyqa.split import SectionTracker, heading_style, split_document
+from policyqa.models import Chunk, Document, Page
+from policyqa.split import SectionTracker, heading_style, section_at, split_document
 
 
 def _doc(*pages: str, language: str = "ko") -> Document:
@@ -93,3 +93,35 @@ def test_mixed_document_gets_per_chunk_language() -> None:
     )
     chunks = split_document(doc, max_words=40, overlap_words=0)
     assert {c.language for c in chunks} >= {"ko", "en"}
+
+
+def test_short_articles_packed_together_keep_their_own_sections() -> None:
+    text = (
+        "제1조(목적) 이 법은 지역 간 상생협력을 촉진함을 목적으로 한다.\n"
+        "제2조(정의) 이 법에서 사용하는 용어의 뜻은 다음과 같다.\n"
+        "제3조(위원회) 위원회는 위원장 1명을 포함한 20명 이내의 위원으로 구성한다.\n"
+    )
+    doc = Document("law.md", "법", "ko", (Page(1, "1", text),), 1)
+    chunks = split_document(doc, max_words=120)
+    assert len(chunks) == 1
+    chunk = chunks[0]
+    assert chunk.section.startswith("제3조")  # filed under the last block, as before
+    for article in ("제1조", "제2조", "제3조"):
+        offset = chunk.text.index(article)
+        assert section_at(chunk, offset).startswith(article), (article, chunk.outline)
+    # an outline survives the round trip through the store's metadata
+    again = Chunk.from_record(chunk.id, chunk.text, dict(chunk.metadata()))
+    assert section_at(again, chunk.text.index("제1조")).startswith("제1조")
+
+
+def test_a_chunk_under_one_section_has_no_outline() -> None:
+    doc = Document("a.md", "A", "en", (Page(1, "1", "# One\n\n" + "word " * 50),), 1)
+    (chunk,) = split_document(doc, max_words=120)
+    assert chunk.outline == "" and section_at(chunk, 10) == chunk.section
+
+
+def test_an_article_heading_is_titled_by_its_label() -> None:
+    assert heading_style("제2조(정의) 이 법에서 사용하는 용어의 뜻은 다음과 같다.") == (
+        "article",
+        "제2조(정의)",
+    )

@@ -217,7 +217,9 @@ def score_candidates(
             tokens = set(terms.tokenize(span.text))
             coverage = terms.coverage(tokens, other, span.text)
             heading = _looks_like_heading(span.text)
-            if previous and not heading:
+            if previous and coverage > 0 and not heading:
+                # Only a sentence that shares some of the question's terms continues its
+                # predecessor's subject; otherwise any sentence after a good one would qualify.
                 with_context = terms.coverage(tokens | previous, other, span.text)
                 effective = max(coverage, CONTEXT_CREDIT * with_context)
             else:
@@ -386,7 +388,7 @@ def _detail_given(
 
 
 # Share of the best sentence's question coverage a detail-giving sentence needs.
-DETAIL_RELEVANCE = 0.6
+DETAIL_RELEVANCE = 0.45
 
 
 def _filter_regions(filters: Mapping[str, Any] | None) -> list[str]:

@@ -42,6 +42,9 @@ class Chunk:
     text: str
     content_hash: str
     ordinal: int = 0  # position of the chunk within its page
+    # JSON [[offset, section], ...] when the text spans several short sections ("" otherwise):
+    # lets a citation name the section its quote is in (`split.section_at`).
+    outline: str = ""
 
     @property
     def context_text(self) -> str:
@@ -59,6 +62,7 @@ class Chunk:
             "language": self.language,
             "content_hash": self.content_hash,
             "ordinal": self.ordinal,
+            "outline": self.outline,
         }
 
     @classmethod
@@ -79,6 +83,7 @@ class Chunk:
             text=text,
             content_hash=get_str("content_hash"),
             ordinal=int(str(meta.get("ordinal", 0))),
+            outline=get_str("outline"),
         )
 
 

@@ -28,7 +28,7 @@ _ASKS = {
     ),
     DATE: re.compile(
         # "how long has it had X?" is answered by "since 2006"
-        r"언제|며칠|몇\s?(?:년|월|일)|\bwhat (?:year|date|month|day|time)\b|\bby when\b|"
+        r"언제|며칠|몇\s?(?:년|월|일|시)|\bwhat (?:year|date|month|day|time)\b|\bby when\b|"
         r"\bhow long\b|"
         rf"(?:^|[,;:.?]\s*|\band\s+)when\b|\bwhen {_AUX}\b|\buntil when\b",
         re.IGNORECASE,
@@ -50,7 +50,9 @@ _NUMBER_WORDS = re.compile(
     re.IGNORECASE,
 )
 _DATE_NUMBER = re.compile(
-    r"(?<!\d)(?:1[89]|20)\d\d(?!\d)|\d{1,2}\s?(?:월|일|년|분기)|\d+\s?(?:years?|months?|days?|weeks?)\b",
+    r"(?<!\d)(?:1[89]|20)\d\d(?!\d)|\d{1,2}\s?(?:월|일|년|분기|개월|주|시)|\d{1,2}:\d\d|"
+    r"\d{1,2}\s?[ap]\.?m\b|"
+    r"\d+\s?(?:years?|months?|days?|weeks?)\b",
     re.IGNORECASE,
 )
 _MONTH = r"(?:jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*\.?"
@@ -63,7 +65,9 @@ _CALENDAR = re.compile(
 _DATE_WORDS = re.compile(
     r"\b(?:january|february|march|april|may|june|july|august|september|october|november|"
     r"december|spring|summer|autumn|fall|winter|quarter|yesterday|today|tomorrow)\b|"
-    r"상반기|하반기|분기|연내|올해|내년|작년|지난해|연말|연초|봄|여름|가을|겨울",
+    r"상반기|하반기|분기|연내|올해|내년|작년|지난해|연말|연초|봄|여름|가을|겨울|"
+    # dates stated by reference, as laws do: "공포한 날부터 시행한다", "upon promulgation"
+    r"공포|시행일|즉시|같은 날|\b(?:promulgat\w*|immediately|upon|effective from|date of)\b",
     re.IGNORECASE,
 )
 # Korean place names by their administrative suffix (전주시, 완주군); 도/구/권 end too many

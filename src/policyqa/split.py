@@ -8,6 +8,7 @@ outline is read: a style seen again closes everything opened below it.
 from __future__ import annotations
 
 import hashlib
+import json
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -16,7 +17,7 @@ from .load import detect_language
 from .models import SECTION_SEPARATOR, Chunk, Document
 
 _HEADING_STYLES: list[tuple[str, re.Pattern[str]]] = [
-    ("chapter", re.compile(r"^제\s*\d+\s*[장편]")),
+    ("chapter", re.compile(r"^제\s*\d+\s*[장편]|^부\s*칙\s*(?:[<(（].*)?$")),
     ("part", re.compile(r"^제\s*\d+\s*절")),
     ("article", re.compile(r"^제\s*\d+\s*조(?:의\s*\d+)?\s*[(（]")),
     ("roman", re.compile(r"^(?:[ⅠⅡⅢⅣⅤⅥⅦⅧⅨⅩ]+|[IVX]{1,5})\.?\s+\S")),
@@ -28,6 +29,7 @@ _HEADING_STYLES: list[tuple[str, re.Pattern[str]]] = [
     ("box", re.compile(r"^[□■]\s*\S")),
     ("circle", re.compile(r"^[○◦●]\s*\S")),
 ]
+_ARTICLE_LABEL = re.compile(r"제\s*\d+\s*조(?:의\s*\d+)?\s*[(（][^)）]{0,40}[)）]")
 _MD_HEADING = re.compile(r"^(#{1,6})\s+(.+?)\s*#*\s*$")
 _SENTENCE_END = re.compile(r"(?<=[.!?。])\s+|(?<=다\.)(?=\S)")
 _TITLE_CHARS = 60
@@ -45,6 +47,10 @@ def heading_style(line: str) -> tuple[str, str] | None:
         return None
     for style, pattern in _HEADING_STYLES:
         if pattern.match(stripped):
+            if style == "article":
+                # "제2조(정의) 이 법에서 ..." is titled "제2조(정의)": the article's text follows.
+                label = _ARTICLE_LABEL.match(stripped)
+                return style, label.group(0) if label else stripped
             return style, stripped
     return None
 
@@ -105,7 +111,7 @@ def split_document(doc: Document, max_words: int = 120, overlap_words: int = 20)
     for page in doc.pages:
         blocks = _blocks(page.text, tracker)
         texts = list(_pack_blocks(blocks, max_words, overlap_words))
-        for ordinal, (section, text) in enumerate(texts):
+        for ordinal, (section, text, outline) in enumerate(texts):
             chunks.append(
                 Chunk(
                     id=chunk_id(doc.doc_id, page.page, ordinal),
@@ -118,6 +124,7 @@ def split_document(doc: Document, max_words: int = 120, overlap_words: int = 20)
                     text=text,
                     content_hash=content_hash(f"{doc.title}\x00{section}\x00{text}"),
                     ordinal=ordinal,
+                    outline=outline,
                 )
             )
     return chunks
@@ -140,19 +147,50 @@ def _blocks(text: str, tracker: SectionTracker) -> list[_Block]:
 
 def _pack_blocks(
     blocks: list[_Block], max_words: int, overlap_words: int
-) -> Iterator[tuple[str, str]]:
-    """Yield (section, text) chunks; tiny blocks (a lone heading) join the block after them."""
+) -> Iterator[tuple[str, str, str]]:
+    """Yield (section, text, outline) chunks; tiny blocks (a lone heading, a short article)
+    join the block after them. The chunk is filed under the last block's section; `outline`
+    records where inside the text each earlier section's lines are (see `section_at`)."""
     min_words = max(5, max_words // 4)
-    carry: list[str] = []
+    carry: list[tuple[str, str]] = []
     for index, block in enumerate(blocks):
-        lines = carry + block.lines
+        lines = carry + [(block.section, line) for line in block.lines]
         is_last = index == len(blocks) - 1
-        if not is_last and sum(len(x.split()) for x in lines) < min_words:
+        if not is_last and sum(len(x.split()) for _, x in lines) < min_words:
             carry = lines
             continue
         carry = []
-        for text in _pack_lines(lines, max_words, overlap_words):
-            yield block.section, text
+        for text, sections in _pack_lines(lines, max_words, overlap_words):
+            yield block.section, text, _outline(sections, block.section)
+
+
+def _outline(units: list[tuple[str, int]], section: str) -> str:
+    """JSON [[offset, section], ...] where the section changes inside a chunk; "" when the
+    whole chunk is under its own section."""
+    marks: list[list[str | int]] = []
+    for path, offset in units:
+        if not marks or marks[-1][1] != path:
+            marks.append([offset, path])
+    if all(path == section for _, path in marks):
+        return ""
+    return json.dumps(marks, ensure_ascii=False)
+
+
+def section_at(chunk: Chunk, offset: int) -> str:
+    """The section path in effect at `offset` of the chunk's text (a quote's position): a
+    chunk packed from several short sections names, for each line, the section it is in."""
+    if not chunk.outline:
+        return chunk.section
+    try:
+        marks = json.loads(chunk.outline)
+    except ValueError:
+        return chunk.section
+    found = chunk.section
+    for start, path in marks:
+        if int(start) > offset:
+            break
+        found = str(path)
+    return found
 
 
 def _units(line: str, max_words: int) -> Iterator[str]:
@@ -166,19 +204,22 @@ def _units(line: str, max_words: int) -> Iterator[str]:
             yield " ".join(sentence_words[start : start + max_words])
 
 
-def _pack_lines(lines: list[str], max_words: int, overlap_words: int) -> Iterator[str]:
-    units = [u for line in lines for u in _units(line, max_words)]
-    current: list[str] = []
+def _pack_lines(
+    lines: list[tuple[str, str]], max_words: int, overlap_words: int
+) -> Iterator[tuple[str, list[tuple[str, int]]]]:
+    """Yield (text, [(section, offset of the unit in text), ...]) chunks of whole units."""
+    units = [(section, u) for section, line in lines for u in _units(line, max_words)]
+    current: list[tuple[str, str]] = []
     size = 0
     fresh = 0  # words in `current` not carried over from the previous chunk
     for unit in units:
-        n = len(unit.split())
+        n = len(unit[1].split())
         if current and size + n > max_words and fresh > 0:
-            yield "\n".join(current)
-            tail: list[str] = []
+            yield _joined(current)
+            tail: list[tuple[str, str]] = []
             tail_size = 0
             for previous in reversed(current):
-                m = len(previous.split())
+                m = len(previous[1].split())
                 if tail_size + m > overlap_words:
                     break
                 tail.insert(0, previous)
@@ -188,4 +229,13 @@ def _pack_lines(lines: list[str], max_words: int, overlap_words: int) -> Iterato
         size += n
         fresh += n
     if current and fresh > 0:
-        yield "\n".join(current)
+        yield _joined(current)
+
+
+def _joined(units: list[tuple[str, str]]) -> tuple[str, list[tuple[str, int]]]:
+    offsets = []
+    position = 0
+    for section, text in units:
+        offsets.append((section, position))
+        position += len(text) + 1
+    return "\n".join(text for _, text in units), offsets

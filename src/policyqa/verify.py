@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .models import Passage
+from .split import section_at
 from .text import (
     Span,
     collapse,
@@ -203,7 +204,7 @@ def verify(
                         title=chunk.title,
                         page=chunk.page,
                         page_label=chunk.page_label,
-                        section=chunk.section,
+                        section=section_at(chunk, max(0, chunk.text.find(quote))),
                         quote=quote,
                         language=chunk.language,
                     )
