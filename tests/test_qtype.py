@@ -20,7 +20,10 @@ from policyqa.qtype import AMOUNT, DATE, PLACE, asked_details, gives_detail
         ("회의는 몇 시에 열렸어요?", {AMOUNT, DATE}),
         ("How long has Jeju had that status?", {AMOUNT, DATE}),
         ("The plan was adopted in 2025; when does it start?", {DATE}),
-        ("Where will the zones be located?", {PLACE}),
+        ("In which region will the zones be located?", {PLACE}),
+        # a plain "where" may be answered by "online": not checked
+        ("Where are ferry tickets sold?", set()),
+        ("표는 어디서 팔아요?", set()),
         ("Which cities are in the belt?", {PLACE}),
         # topic words and clause-joining "when"/"where" ask for nothing
         ("What does the plan say about the budget?", set()),
@@ -74,3 +77,10 @@ def test_dates_stated_by_reference_as_laws_do() -> None:
     assert gives_detail({DATE}, "이 법은 공포한 날부터 시행한다.", question)
     assert gives_detail({DATE}, "This Act enters into force upon promulgation.", "When?")
     assert not gives_detail({DATE}, "위원회는 위원장이 소집한다.", question)
+
+
+def test_time_by_relation_and_not_a_time_question() -> None:
+    assert asked_details("어느 시점에 시행돼요?") == {DATE}
+    assert asked_details("어느 지역에 있어요?") == {PLACE}
+    assert gives_detail({DATE}, "The rules apply after the board approves them.", "When?")
+    assert not gives_detail({DATE}, "The rules are approved by the board.", "When?")

@@ -28,16 +28,17 @@ _ASKS = {
     ),
     DATE: re.compile(
         # "how long has it had X?" is answered by "since 2006"
-        r"언제|며칠|몇\s?(?:년|월|일|시)|\bwhat (?:year|date|month|day|time)\b|\bby when\b|"
-        r"\bhow long\b|"
+        r"언제|며칠|몇\s?(?:년|월|일|시)|어느\s?(?:시점|해|시기|때)|"
+        r"\bwhat (?:year|date|month|day|time)\b|\bby when\b|\bhow long\b|"
         rf"(?:^|[,;:.?]\s*|\band\s+)when\b|\bwhen {_AUX}\b|\buntil when\b",
         re.IGNORECASE,
     ),
+    # Only questions for a region or city: a plain "where?" / "어디?" is as often answered by
+    # "online" or "at the town hall" as by a place name, which no list can check.
     PLACE: re.compile(
-        r"어디|어느\s?(?:지역|곳|도시|시·?도|권역|도|시|군)|"
-        rf"(?:^|[,;:.?]\s*|\band\s+)where\b|\bwhere {_AUX}\b|"
-        r"\bwhich (?:regions?|cit(?:y|ies)|provinces?|areas?|countr(?:y|ies)|locations?|places?|"
-        r"sites?)\b|\bin what (?:region|city|province|area|place)\b",
+        r"어느\s?(?:지역|도시|시·?도|권역|광역|시군)|어떤\s?(?:지역|도시|권역)|"
+        r"\bwhich (?:regions?|cit(?:y|ies)|provinces?|countr(?:y|ies)|municipalit(?:y|ies))\b|"
+        r"\bin what (?:region|city|province|country)\b|\bwhat (?:region|city|province)\b",
         re.IGNORECASE,
     ),
 }
@@ -67,7 +68,9 @@ _DATE_WORDS = re.compile(
     r"december|spring|summer|autumn|fall|winter|quarter|yesterday|today|tomorrow)\b|"
     r"상반기|하반기|분기|연내|올해|내년|작년|지난해|연말|연초|봄|여름|가을|겨울|"
     # dates stated by reference, as laws do: "공포한 날부터 시행한다", "upon promulgation"
-    r"공포|시행일|즉시|같은 날|\b(?:promulgat\w*|immediately|upon|effective from|date of)\b",
+    r"공포|시행일|즉시|같은 날|이후|이전|직후|직전|부터|까지|"
+    r"\b(?:promulgat\w*|immediately|upon|effective|date of|after|before|once|following|"
+    r"prior to|until|since|by the end of)\b",
     re.IGNORECASE,
 )
 # Korean place names by their administrative suffix (전주시, 완주군); 도/구/권 end too many
