@@ -167,7 +167,7 @@ def test_llm_briefing_summary_is_verified(pipeline: Pipeline) -> None:
 
 COMMITTEE_EN = (
     "# Committee\n\nThe committee approved the regional plan at its plenary session.\n\n"
-    "The regional plan was approved after a long debate among the committee members.\n\n"
+    "The regional plan was approved by a large majority of the committee members.\n\n"
     "## Roads\n\nThe arterial road projects are not confirmed.\n"
 )
 

@@ -78,3 +78,60 @@ def test_filter_parsing() -> None:
     }
     with pytest.raises(ValueError, match="key=value"):
         parse_filters(["nonsense"])
+
+
+def test_lexical_state_after_a_change_reads_and_analyses_only_new_chunks(
+    indexed: Pipeline, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    searcher = indexed.searcher
+    before = searcher.lexical()
+    old = {c.id: c for c in before.chunks}
+    fetched: list[str] = []
+    analysed: list[str] = []
+    get_chunks = searcher.store.get_chunks
+    tokenize_many = searcher.tokenizer.tokenize_many
+
+    def spy_get(ids):  # type: ignore[no-untyped-def]
+        fetched.extend(ids)
+        return get_chunks(ids)
+
+    def spy_tokenize(texts):  # type: ignore[no-untyped-def]
+        analysed.extend(texts)
+        return tokenize_many(texts)
+
+    monkeypatch.setattr(searcher.store, "get_chunks", spy_get)
+    monkeypatch.setattr(searcher.tokenizer, "tokenize_many", spy_tokenize)
+    (indexed.settings.corpus / "jeju-ko.md").write_text(
+        "# 제주\n\n제주특별자치도(Jeju Special Self-Governing Province)는 2006년 출범했다.\n",
+        encoding="utf-8",
+    )
+    indexed.ingest()
+    searcher.invalidate()
+    after = searcher.lexical()
+    new_ids = {c.id for c in after.chunks} - set(old)
+    assert new_ids and set(fetched) == new_ids
+    assert len(analysed) == len(new_ids)
+    for chunk in after.chunks:
+        if chunk.id in old:
+            assert chunk is old[chunk.id]  # reused, not read again
+    # what the new chunk brings is in the state: its tokens, its gloss, its region
+    position = after.position[next(iter(new_ids))]
+    assert "jeju" in after.regions[position]
+    assert any(p.ko == "제주특별자치도" for p in after.lexicon.pairs)
+    assert indexed.search("제주특별자치도 출범")[0].chunk.doc_id == "jeju-ko.md"
+
+
+def test_lexical_cache_survives_a_restart_without_reanalysis(
+    indexed: Pipeline, fakes: dict[str, CountingFake], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    indexed.searcher.lexical()
+    again = Pipeline(indexed.settings, embedder_overrides=dict(fakes))
+
+    def fail(texts):  # type: ignore[no-untyped-def]
+        raise AssertionError(f"re-analysed {len(texts)} texts")
+
+    with monkeypatch.context() as patched:
+        patched.setattr(again.searcher.tokenizer, "tokenize_many", fail)
+        state = again.searcher.lexical()
+    assert len(state.chunks) == len(indexed.searcher.lexical().chunks)
+    assert again.search("포괄보조")[0].chunk.doc_id.startswith("budget")

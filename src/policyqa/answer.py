@@ -577,7 +577,11 @@ class Assistant:
 
         evidence = set()
         for p in passages[:3]:
-            evidence.update(self.searcher.tokenizer.tokenize(p.chunk.context_text))
+            # The index analysed these texts already; tokenize only what it does not hold.
+            cached = self.searcher.cache.get(p.chunk.content_hash)
+            evidence.update(
+                cached.tokens if cached else self.searcher.tokenizer.tokenize(p.chunk.context_text)
+            )
         evidence_text = " ".join(p.chunk.context_text for p in passages[:3])
         answer.support = terms.coverage(evidence, True, evidence_text) if not terms.empty else 0.0
         if not passages or terms.empty or answer.support < self.min_support:

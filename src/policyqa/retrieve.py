@@ -27,7 +27,7 @@ from . import regions
 from .embed import EmbedderSpec
 from .fusion import MISSING_FACTOR, Fused, RankedList, fuse
 from .lexical import LexicalIndex, Tokenizer
-from .lexicon import Lexicon, romanize, romanized_forms
+from .lexicon import Lexicon, TermPair, mine_term_pairs, romanize, romanized_forms
 from .load import detect_language
 from .models import Chunk, Passage
 from .store import Store
@@ -57,39 +57,58 @@ class _LexicalState:
     regions: list[frozenset[str]]  # region groups each chunk names (title, section or text)
 
 
+@dataclass(frozen=True)
+class ChunkAnalysis:
+    """What the lexical side derives from one chunk, cached by its content hash (which covers
+    title, section and text): BM25 tokens, glossed term pairs, the regions it is about."""
+
+    tokens: list[str]
+    pairs: tuple[TermPair, ...]
+    regions: frozenset[str]
+
+
 class LexicalCache:
-    """Tokens per content hash, kept on disk so restarts and rebuilds skip Kiwi."""
+    """Chunk analyses per content hash, kept on disk so that restarts and index changes only
+    analyse new text (Kiwi, gloss mining and the region scan are the costly parts)."""
+
+    VERSION = 2
 
     def __init__(self, path: Path | None) -> None:
         self.path = path
-        self._tokens: dict[str, list[str]] = {}
+        self._entries: dict[str, ChunkAnalysis] = {}
         if path is not None and path.exists():
             try:
                 with path.open("rb") as handle:
                     loaded = pickle.load(handle)
-                if isinstance(loaded, dict):
-                    self._tokens = loaded
-            except Exception as exc:  # a damaged cache only costs a re-tokenisation
+                if isinstance(loaded, dict) and loaded.get("version") == self.VERSION:
+                    self._entries = dict(loaded["entries"])
+            except Exception as exc:  # a damaged cache only costs a re-analysis
                 log.warning("ignoring unreadable lexical cache %s: %s", path, exc)
 
-    def tokens_for(self, chunks: Sequence[Chunk], tokenizer: Tokenizer) -> list[list[str]]:
-        missing = [c for c in chunks if c.content_hash not in self._tokens]
+    def get(self, content_hash: str) -> ChunkAnalysis | None:
+        return self._entries.get(content_hash)
+
+    def analyses(self, chunks: Sequence[Chunk], tokenizer: Tokenizer) -> list[ChunkAnalysis]:
+        missing = [c for c in chunks if c.content_hash not in self._entries]
         if missing:
-            for chunk, tokens in zip(
-                missing, tokenizer.tokenize_many([c.context_text for c in missing]), strict=True
-            ):
-                self._tokens[chunk.content_hash] = tokens
+            token_lists = tokenizer.tokenize_many([c.context_text for c in missing])
+            for chunk, tokens in zip(missing, token_lists, strict=True):
+                pairs = tuple(mine_term_pairs(chunk.text)) if "(" in chunk.text else ()
+                self._entries[chunk.content_hash] = ChunkAnalysis(
+                    tokens, pairs, chunk_regions(chunk)
+                )
             self._save({c.content_hash for c in chunks})
-        return [self._tokens[c.content_hash] for c in chunks]
+        return [self._entries[c.content_hash] for c in chunks]
 
     def _save(self, live: set[str]) -> None:
-        self._tokens = {h: t for h, t in self._tokens.items() if h in live}
+        self._entries = {h: a for h, a in self._entries.items() if h in live}
         if self.path is None:
             return
         self.path.parent.mkdir(parents=True, exist_ok=True)
         tmp = self.path.with_suffix(".tmp")
         with tmp.open("wb") as handle:
-            pickle.dump(self._tokens, handle, protocol=pickle.HIGHEST_PROTOCOL)
+            payload = {"version": self.VERSION, "entries": self._entries}
+            pickle.dump(payload, handle, protocol=pickle.HIGHEST_PROTOCOL)
         tmp.replace(self.path)
 
 
@@ -147,13 +166,13 @@ class HybridSearcher:
             token = self.store.state_token()
             self._checked_at = now
             if self._state is None or self._state.token != token:
-                chunks = self.store.all_chunks()
-                tokens = self.cache.tokens_for(chunks, self.tokenizer)
-                index = LexicalIndex([c.id for c in chunks], tokens)
+                chunks = self._current_chunks()
+                analyses = self.cache.analyses(chunks, self.tokenizer)
+                index = LexicalIndex([c.id for c in chunks], [a.tokens for a in analyses])
                 position = {c.id: i for i, c in enumerate(chunks)}
-                lexicon = Lexicon.from_texts(c.text for c in chunks)
+                lexicon = Lexicon([p for a in analyses for p in a.pairs])
                 languages = np.array([c.language for c in chunks], dtype=object)
-                named = [chunk_regions(c) for c in chunks]
+                named = [a.regions for a in analyses]
                 vocabulary = index.vocabulary()
                 latin = {t for t in vocabulary if t.isascii() and t.isalpha()}
                 romanized = romanized_forms(t for t in vocabulary if not t.isascii())
@@ -170,6 +189,24 @@ class HybridSearcher:
                     named,
                 )
             return self._state
+
+    def _current_chunks(self) -> list[Chunk]:
+        """The indexed chunks. After a change only new or changed chunks are read in full:
+        the others are known by id and content hash from the previous state."""
+        if self._state is None:
+            return self.store.all_chunks()
+        known = {c.id: c for c in self._state.chunks}
+        hashes = self.store.chunk_hashes()
+        fresh = [
+            cid for cid, h in hashes.items() if cid not in known or known[cid].content_hash != h
+        ]
+        fetched = self.store.get_chunks(fresh)
+        out = []
+        for cid in hashes:
+            chunk = fetched.get(cid) or known.get(cid)
+            if chunk is not None:
+                out.append(chunk)
+        return out
 
     # -- search --------------------------------------------------------------------------------
     def search(self, query: str, k: int = 5, filters: Filters | None = None) -> list[Passage]:

@@ -266,14 +266,24 @@ class Store:
                 out.append(Chunk.from_record(cid, text or "", dict(meta or {})))
         return out
 
+    def chunk_hashes(self) -> dict[str, str]:
+        """Chunk id -> content hash of every indexed chunk, without reading the texts."""
+        out: dict[str, str] = {}
+        for ids, _, metas in _get_all(self.chunks, include=["metadatas"]):
+            for cid, meta in zip(ids, metas, strict=True):
+                out[cid] = str((meta or {}).get("content_hash", ""))
+        return out
+
     def get_chunks(self, ids: Sequence[str]) -> dict[str, Chunk]:
-        if not ids:
-            return {}
-        got = self.chunks.get(ids=list(ids), include=["documents", "metadatas"])
-        return {
-            cid: Chunk.from_record(cid, text or "", dict(meta or {}))
-            for cid, text, meta in zip(got["ids"], got["documents"], got["metadatas"], strict=True)
-        }
+        out: dict[str, Chunk] = {}
+        wanted = list(ids)
+        for start in range(0, len(wanted), _PAGE):
+            got = self.chunks.get(
+                ids=wanted[start : start + _PAGE], include=["documents", "metadatas"]
+            )
+            for cid, text, meta in zip(got["ids"], got["documents"], got["metadatas"], strict=True):
+                out[cid] = Chunk.from_record(cid, text or "", dict(meta or {}))
+        return out
 
     def query(
         self, spec: EmbedderSpec, vector: list[float], n: int, where: dict[str, Any] | None
