@@ -164,3 +164,15 @@ def test_a_table_row_is_one_span_even_with_full_stops_inside() -> None:
     row = "| 2019-01-29 | 계획 의결. 총 175조원(국비 113조) | 공개 보도 |"
     spans = sentence_spans(f"앞 문장입니다.\n{row}\n")
     assert [s.text for s in spans][-1] == row
+
+
+def test_table_cells_extracted_one_per_line_are_not_joined_into_one_sentence() -> None:
+    page = (
+        "3. Summary table\n Measure\n What it does\n Figures\nRegional unions\n"
+        "Support for unions\nof 2 to 3 governments\n2 to 3\n"
+        "The table lists what the reports give, and\nnothing else.\n"
+    )
+    texts = [s.text for s in sentence_spans(page)]
+    assert all("What it does" not in t or len(t) < 40 for t in texts), texts
+    # a wrapped prose sentence is still joined
+    assert any(t.startswith("The table lists") and t.endswith("nothing else.") for t in texts)

@@ -23,6 +23,7 @@ _LINE_END = re.compile(r"(?:[.!?。:;]|[다요음함됨임]\.?|\))[\s\"'”’)]
 _LINE_START = re.compile(
     r"^\s*(?:[-*•·○□▪■◦|#>]|\d{1,2}[.)]\s|[가-하][.)]\s|\([0-9a-z가-하]{1,2}\)|[IVXⅠ-Ⅻ]+\.)"
 )
+_CELL_CHARS = 32
 _SENTENCE_BREAK = re.compile(r"(?<=[.!?。])\s+(?=\S)")
 
 
@@ -48,8 +49,14 @@ def _units(text: str) -> list[tuple[int, int]]:
         nxt = lines[i + 1] if i + 1 < len(lines) else None
         next_line = text[nxt[0] : nxt[1]] if nxt else ""
         heading = _LINE_START.match(line) is not None and len(line.strip()) < 40
+        # A short line after a short line is a table cell as PDF extraction gives them, one
+        # per line; joined, a whole table would read as one long "sentence". (A single short
+        # line is more often the first line of a short paragraph wrapped once.)
+        prev_line = text[lines[i - 1][0] : lines[i - 1][1]] if i > 0 else ""
+        cell = _is_cell(line) and _is_cell(prev_line) and _LINE_START.match(prev_line) is None
         ends = (
             heading
+            or cell
             or _LINE_END.search(line) is not None
             or line.lstrip().startswith("|")
             or not next_line.strip()
@@ -61,6 +68,13 @@ def _units(text: str) -> list[tuple[int, int]]:
     if start is not None:
         units.append((start, lines[-1][1]))
     return units
+
+
+def _is_cell(line: str) -> bool:
+    """A short line: under _CELL_CHARS columns, a Hangul syllable counting as two."""
+    stripped = line.strip()
+    width = len(stripped) + len(_HANGUL.findall(stripped))
+    return 0 < width < _CELL_CHARS
 
 
 def sentence_spans(text: str, min_chars: int = 12) -> list[Span]:
