@@ -243,7 +243,7 @@ def score_candidates(
 CONTEXT_CREDIT = 0.8
 # A sentence that gives the kind of detail asked for ("how much?" -> a figure).
 DETAIL_BOOST = 1.25
-OTHER_LANGUAGE_FACTOR = 0.5
+OTHER_LANGUAGE_FACTOR = 0.35
 # A "not specified" sentence answers the question only if it is about what was asked: it must
 # contain at least this share of the question's terms.
 NOT_SPECIFIED_COVERAGE = 0.5
