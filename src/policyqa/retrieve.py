@@ -136,6 +136,7 @@ class HybridSearcher:
         self._checked_at = 0.0
         self._lock = threading.Lock()
         self._vectors: dict[tuple[str, str], list[float]] = {}
+        self._translations: dict[tuple[str, str, str], tuple[str, ...]] = {}
 
     def _query_vector(self, spec: EmbedderSpec, embeddings: Embeddings, query: str) -> list[float]:
         """Query vectors are cached: an answer searches the same question more than once (with
@@ -286,6 +287,11 @@ class HybridSearcher:
         ('새만금' <-> 'Saemangeum') that the index actually contains."""
         if language == "mixed":
             return []
+        key = (state.token, query, language)
+        with self._lock:
+            cached = self._translations.get(key)
+        if cached is not None:
+            return list(cached)  # an answer searches the same question up to three times
         terms = state.lexicon.translate(query)
         if language == "ko":
             for token in self.tokenizer.tokenize(query):
@@ -298,7 +304,12 @@ class HybridSearcher:
                 hangul = state.romanized.get(word.lower().replace("-", ""))
                 if hangul:
                     terms.append(hangul)
-        return list(dict.fromkeys(terms))
+        found = tuple(dict.fromkeys(terms))
+        with self._lock:
+            if len(self._translations) >= 512:
+                self._translations.pop(next(iter(self._translations)))
+            self._translations[key] = found
+        return list(found)
 
     def _adjust(
         self, state: _LexicalState, query: str, language: str, fused: list[Fused]
