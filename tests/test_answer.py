@@ -196,3 +196,23 @@ def test_a_figure_for_another_scope_does_not_answer_a_regional_question(
     # The nationwide 10.6 trillion is no answer to "how much goes to Jeju?"
     answer = pipeline.ask("How much of the block grants goes to Jeju?")
     assert not answer.answered
+
+
+def test_a_gap_statement_that_gives_the_figure_asked_for_is_not_a_refusal(
+    pipeline: Pipeline,
+) -> None:
+    _write(
+        pipeline.settings.corpus,
+        {
+            "tasks-en.md": "# Tasks\n\n## Not specified\n\n"
+            "Reports do not say how many of the 144 detailed tasks belong to this area.\n"
+        },
+    )
+    pipeline.ingest()
+    answer = pipeline.ask("How many detailed tasks are there?")
+    assert answer.answered and "144" in answer.text, answer.text
+
+
+def test_a_special_province_gets_no_place_note(pipeline: Pipeline) -> None:
+    answer = pipeline.ask("When did Gangwon Special Self-Governing Province get that status?")
+    assert not any(" is in " in note for note in answer.notes), answer.notes

@@ -40,7 +40,8 @@ _NOT_SPECIFIED = re.compile(
     r"\bremains? unclear\b|\bdo(?:es)? not (?:specify|say|give|list|state|name)\b|"
     r"\bgaps in the (?:public )?record\b|\bno (?:\w+ ){0,4}(?:is|are|was|were|has been|have been) "
     r"(?:given|reported|specified|named|listed)\b|"
-    r"(?:명시|공개|확인|발표|보도|제시|확정|기재|언급|결정|알려|밝혀|특정|나와\s?있)(?:되|하)?지\s?않|"
+    r"(?:명시|공개|확인|발표|보도|제시|확정|기재|언급|결정|알려|밝혀|특정|나와\s?있)"
+    r"(?:되|하|되어\s?있|돼\s?있)?지\s?않|"
     r"미정|미확인|미공개|알 수 없|불분명|불확실",
     re.IGNORECASE,
 )
@@ -675,9 +676,19 @@ class Assistant:
             # "Is it confirmed?" is answered by "it is not confirmed"; "what is X called in
             # English?" by any sentence that uses the term, gap statement or not.
             return None
-        if all(_says_not_given(c, passages, terms) for c in chosen):
+        if all(
+            _says_not_given(c, passages, terms)
+            and not (asked and qtype.gives_detail(asked, c.span.text, question))
+            for c in chosen
+        ):
             return chosen[0]  # nothing but "not given" statements, whatever they name
-        gaps = [c for c in chosen if self._is_gap(c, passages, terms, question)]
+        gaps = [
+            c
+            for c in chosen
+            if self._is_gap(c, passages, terms, question)
+            # "do not say how many of the 144 tasks belong here" still says there are 144
+            and not (asked and qtype.gives_detail(asked, c.span.text, question))
+        ]
         if not gaps:
             return None
         first = chosen[0]  # the passage of the best sentence comes first in reading order
@@ -766,8 +777,10 @@ class Assistant:
     def _place_notes(self, question: str, language: str) -> list[str]:
         notes = []
         for match in regions.find_regions(question):
-            if match.place is None and match.province is None:
-                continue
+            if match.place is None and (
+                match.province is None or regions.GROUPS[match.group].kind == "special"
+            ):
+                continue  # a region, or a special province, is not "in" anything else
             place = match.mention
             region = regions.describe(match.group, language)
             note = prompts.message("place", language, place=place, region=region)
