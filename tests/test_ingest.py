@@ -7,7 +7,7 @@ from policyqa.pipeline import Pipeline
 from policyqa.settings import Settings
 from policyqa.store import IndexMismatchError
 
-from .conftest import CountingFake, make_pdf
+from .conftest import CountingFake, make_pdf, write_small_corpus
 
 KO = (
     "# 생활권\n\n1. 교통\n광역 60분 생활권을 만들고 광역철도와 BRT를 늘린다.\n\n"
@@ -158,3 +158,30 @@ def test_moved_or_renamed_file_reuses_stored_vectors(
     assert {name: fake.calls for name, fake in fakes.items()} == before
     hits = fake_pipeline.search("60-minute commuting zone", k=3)
     assert any(p.chunk.doc_id == "archive/living-en-2025.md" for p in hits)
+
+
+def test_an_unchanged_document_costs_no_write(
+    fake_pipeline: Pipeline, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Re-indexing loaded documents that did not change writes nothing to Chroma (no chunk
+    upsert, no delete, no manifest upsert), so the index's state token stays the same."""
+    write_small_corpus(fake_pipeline.settings.corpus)
+    fake_pipeline.ingest()
+    from policyqa.load import load_file
+
+    docs = [load_file(path, path.name) for path in sorted(fake_pipeline.settings.corpus.iterdir())]
+    token = fake_pipeline.store.state_token()
+    writes: list[str] = []
+    for collection in (fake_pipeline.store.chunks, fake_pipeline.store.docs):
+        for method in ("upsert", "delete"):
+            original = getattr(collection, method)
+
+            def spy(*args, _name=method, _original=original, **kwargs):  # type: ignore[no-untyped-def]
+                writes.append(_name)
+                return _original(*args, **kwargs)
+
+            monkeypatch.setattr(collection, method, spy)
+    report = fake_pipeline.index_documents(docs)
+    assert report.embedded == 0 and report.added == 0 and report.updated == 0
+    assert writes == []
+    assert fake_pipeline.store.state_token() == token

@@ -132,7 +132,7 @@ class Indexer:
                 c for c in chunks if spec.covers(c.language) and have.get(c.id) != c.content_hash
             ]
         vectors, embedded = self._embed(todo)
-        removed = self.store.write_document(doc, chunks, vectors)
+        removed = self.store.write_document(doc, chunks, vectors, existing)
         report.added += sum(1 for c in fresh if c.id not in existing)
         report.updated += sum(1 for c in fresh if c.id in existing)
         report.skipped += len(chunks) - len(fresh)

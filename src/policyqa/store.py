@@ -10,7 +10,7 @@ Each vector collection records the embedder (and its dimension once known) that 
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -200,11 +200,23 @@ class Store:
         doc: Document,
         chunks: Sequence[Chunk],
         vectors: dict[EmbedderSpec, dict[str, list[float]]],
+        existing: Mapping[str, str] | None = None,
     ) -> int:
         """Upsert the chunks that have new vectors, drop the document's stale chunks, then
         record the document in the manifest (last, so an interrupted write is redone).
+        `existing` (chunk id -> hash, as `existing_hashes` gave it) saves reading it again.
+        A document whose chunks and manifest entry are already as given costs no write.
         Returns the number of stale chunks removed."""
         keep = {c.id for c in chunks}
+        if existing is None:
+            existing = self.existing_hashes(doc.doc_id)
+        entry = self._manifest_metadata(doc, chunks)
+        if (
+            not any(vectors.get(spec) for spec in self.specs)
+            and set(existing) == keep
+            and self._stored_manifest(doc.doc_id) == entry
+        ):
+            return 0
         by_id = {c.id: c for c in chunks}
         for spec in self.specs:
             spec_vectors = vectors.get(spec, {})
@@ -218,28 +230,31 @@ class Store:
                     documents=[by_id[cid].text for cid in batch],
                     metadatas=[by_id[cid].metadata() for cid in batch],
                 )
-        stale = [cid for cid in self.existing_hashes(doc.doc_id) if cid not in keep]
+        stale = [cid for cid in existing if cid not in keep]
         for spec in self.specs:
             self._delete_ids(self._vectors(spec), stale)
             if spec != self.specs[0]:
                 # A chunk whose language changed may no longer be covered by this embedder.
                 covered = [c.id for c in chunks if not spec.covers(c.language)]
                 self._delete_ids(self._vectors(spec), covered)
-        self.docs.upsert(
-            ids=[doc.doc_id],
-            embeddings=[[1.0]],
-            metadatas=[
-                {
-                    "title": doc.title,
-                    "file_hash": doc.file_hash,
-                    "language": doc.language,
-                    "pages": doc.page_count,
-                    "chunks": len(chunks),
-                    "source_path": doc.source_path,
-                }
-            ],
-        )
+        self.docs.upsert(ids=[doc.doc_id], embeddings=[[1.0]], metadatas=[entry])
         return len(stale)
+
+    @staticmethod
+    def _manifest_metadata(doc: Document, chunks: Sequence[Chunk]) -> dict[str, str | int]:
+        return {
+            "title": doc.title,
+            "file_hash": doc.file_hash,
+            "language": doc.language,
+            "pages": doc.page_count,
+            "chunks": len(chunks),
+            "source_path": doc.source_path,
+        }
+
+    def _stored_manifest(self, doc_id: str) -> dict[str, Any] | None:
+        got = self.docs.get(ids=[doc_id], include=["metadatas"])
+        metas = got.get("metadatas") or []
+        return dict(metas[0]) if metas and metas[0] else None
 
     def remove_document(self, doc_id: str) -> int:
         removed = len(self.existing_hashes(doc_id))
