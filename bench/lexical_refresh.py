@@ -130,6 +130,7 @@ def main() -> int:
     parser.add_argument("--questions", type=int, default=50)
     parser.add_argument("--questions-file", default=str(scale.DEFAULT_QUESTIONS))
     parser.add_argument("--copy", action="store_true", help="work on a copy of --home")
+    parser.add_argument("--steps", default="cold,warm,refresh,queries", help="which, in order")
     parser.add_argument("--step", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.step:
@@ -141,7 +142,7 @@ def main() -> int:
         shutil.copytree(home, work)
     results: dict[str, Any] = {"home": str(home), "steps": {}}
     try:
-        for name in ("cold", "warm", "refresh", "queries"):
+        for name in [n.strip() for n in args.steps.split(",") if n.strip()]:
             command = [sys.executable, __file__, "--home", str(work), "--step", name]
             command += ["--collection", args.collection, "--questions", str(args.questions)]
             command += ["--questions-file", args.questions_file]

@@ -88,29 +88,35 @@ def test_lexical_state_after_a_change_reads_and_analyses_only_new_chunks(
     old = {c.id: c for c in before.chunks}
     fetched: list[str] = []
     analysed: list[str] = []
-    get_chunks = searcher.store.get_chunks
+    chunks_of = searcher.store.chunks_of
     tokenize_many = searcher.tokenizer.tokenize_many
 
-    def spy_get(ids):  # type: ignore[no-untyped-def]
-        fetched.extend(ids)
-        return get_chunks(ids)
+    def spy_fetch(doc_ids):  # type: ignore[no-untyped-def]
+        fetched.extend(doc_ids)
+        return chunks_of(doc_ids)
 
     def spy_tokenize(texts):  # type: ignore[no-untyped-def]
         analysed.extend(texts)
         return tokenize_many(texts)
 
-    monkeypatch.setattr(searcher.store, "get_chunks", spy_get)
+    def no_full_read():  # type: ignore[no-untyped-def]
+        raise AssertionError("read every chunk again")
+
+    monkeypatch.setattr(searcher.store, "chunks_of", spy_fetch)
+    monkeypatch.setattr(searcher.store, "all_chunks", no_full_read)
     monkeypatch.setattr(searcher.tokenizer, "tokenize_many", spy_tokenize)
     (indexed.settings.corpus / "jeju-ko.md").write_text(
         "# 제주\n\n제주특별자치도(Jeju Special Self-Governing Province)는 2006년 출범했다.\n",
         encoding="utf-8",
     )
-    indexed.ingest()
+    (indexed.settings.corpus / "budget-en.md").unlink()
+    indexed.ingest(prune=True)
     searcher.invalidate()
     after = searcher.lexical()
+    assert fetched == ["jeju-ko.md"]  # only the new document's chunks were read
     new_ids = {c.id for c in after.chunks} - set(old)
-    assert new_ids and set(fetched) == new_ids
-    assert len(analysed) == len(new_ids)
+    assert new_ids and len(analysed) == len(new_ids)
+    assert not any(c.doc_id == "budget-en.md" for c in after.chunks)  # the removed one is gone
     for chunk in after.chunks:
         if chunk.id in old:
             assert chunk is old[chunk.id]  # reused, not read again
@@ -135,3 +141,18 @@ def test_lexical_cache_survives_a_restart_without_reanalysis(
         state = again.searcher.lexical()
     assert len(state.chunks) == len(indexed.searcher.lexical().chunks)
     assert again.search("포괄보조")[0].chunk.doc_id.startswith("budget")
+
+
+def test_bm25_scores_equal_bm25s_own() -> None:
+    import numpy as np
+
+    from policyqa.lexical import LexicalIndex
+
+    tokens = [["예산", "포괄", "보조"], ["예산", "예산", "교통"], [], ["grant", "block"], ["교통"]]
+    index = LexicalIndex([f"c{i}" for i in range(len(tokens))], tokens)
+    for query in (["예산"], ["예산", "교통", "예산"], ["block", "grant", "없는말"], ["없는말"]):
+        known = [t for t in query if t in index._vocab]
+        expected = (
+            index._bm25.get_scores(known) if known else np.zeros(len(tokens), dtype=np.float32)
+        )
+        assert np.allclose(index.scores(query), expected, atol=1e-6), query

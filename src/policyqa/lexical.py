@@ -368,7 +368,7 @@ class LexicalIndex:
         if self.ids:
             self._bm25 = bm25s.BM25(k1=1.2, b=0.75, method="lucene")
             # bm25s needs at least one token per document; "" stands for an empty one.
-            corpus = [list(t) if t else [""] for t in tokens]
+            corpus = [t if t else [""] for t in tokens]  # no copies: 100k lists cost seconds
             self._bm25.index(corpus, show_progress=False)
             self._vocab = self._bm25.vocab_dict
 
@@ -389,7 +389,15 @@ class LexicalIndex:
         known = [t for t in query_tokens if t in self._vocab]
         if not known:
             return np.zeros(len(self.ids), dtype=np.float32)
-        return np.asarray(self._bm25.get_scores(known), dtype=np.float32)
+        # The same sum bm25s computes from its precomputed per-(token, chunk) scores, with one
+        # np.bincount instead of an np.add.at per token (several times faster at 100k chunks).
+        matrix = self._bm25.scores
+        indptr, indices, data = matrix["indptr"], matrix["indices"], matrix["data"]
+        token_ids = [self._vocab[t] for t in known]
+        rows = np.concatenate([indices[indptr[i] : indptr[i + 1]] for i in token_ids])
+        values = np.concatenate([data[indptr[i] : indptr[i + 1]] for i in token_ids])
+        summed = np.bincount(rows, weights=values, minlength=len(self.ids))
+        return np.asarray(summed, dtype=np.float32)
 
     def max_score(self, query_tokens: Sequence[str]) -> float:
         """An upper bound of the score any chunk could reach: sum of (k1 + 1) * idf per term."""

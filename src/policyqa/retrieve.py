@@ -12,7 +12,7 @@ import re
 import threading
 import time
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -53,8 +53,9 @@ class _LexicalState:
     romanized: dict[str, str]  # romanisation -> Korean token, for the index's Korean words
     latin_vocabulary: set[str]
     chunk_language: dict[str, str]  # chunk id -> language, for fusion
-    languages: np.ndarray  # chunk language per position
+    languages: dict[str, np.ndarray]  # per language, which positions are in it
     regions: list[frozenset[str]]  # region groups each chunk names (title, section or text)
+    manifest: dict[str, dict[str, Any]] = field(default_factory=dict)  # as read with `chunks`
 
 
 @dataclass(frozen=True)
@@ -76,6 +77,9 @@ class LexicalCache:
     def __init__(self, path: Path | None) -> None:
         self.path = path
         self._entries: dict[str, ChunkAnalysis] = {}
+        if path is not None:
+            with _SAVES_LOCK:
+                _wait_for_save(path)
         if path is not None and path.exists():
             try:
                 with path.open("rb") as handle:
@@ -104,12 +108,36 @@ class LexicalCache:
         self._entries = {h: a for h, a in self._entries.items() if h in live}
         if self.path is None:
             return
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = self.path.with_suffix(".tmp")
+        # Writing 100k entries takes seconds: a background thread does it, so a search after
+        # an ingest does not wait. Not a daemon, so the process finishes the write before it
+        # exits; a reader of the same file waits for it (`_wait_for_save`).
+        payload = {"version": self.VERSION, "entries": dict(self._entries)}
+        thread = threading.Thread(target=_write_cache, args=(self.path, payload))
+        with _SAVES_LOCK:
+            _wait_for_save(self.path)
+            _SAVES[self.path] = thread
+            thread.start()
+
+
+_SAVES: dict[Path, threading.Thread] = {}
+_SAVES_LOCK = threading.Lock()
+
+
+def _wait_for_save(path: Path) -> None:
+    pending = _SAVES.pop(path, None)
+    if pending is not None:
+        pending.join()
+
+
+def _write_cache(path: Path, payload: dict[str, Any]) -> None:
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_suffix(".tmp")
         with tmp.open("wb") as handle:
-            payload = {"version": self.VERSION, "entries": self._entries}
             pickle.dump(payload, handle, protocol=pickle.HIGHEST_PROTOCOL)
-        tmp.replace(self.path)
+        tmp.replace(path)
+    except OSError as exc:  # a cache that cannot be written only costs a re-analysis later
+        log.warning("could not write the lexical cache %s: %s", path, exc)
 
 
 class HybridSearcher:
@@ -167,12 +195,16 @@ class HybridSearcher:
             token = self.store.state_token()
             self._checked_at = now
             if self._state is None or self._state.token != token:
-                chunks = self._current_chunks()
+                manifest = self.store.manifest_metadata()
+                chunks = self._current_chunks(manifest)
                 analyses = self.cache.analyses(chunks, self.tokenizer)
                 index = LexicalIndex([c.id for c in chunks], [a.tokens for a in analyses])
                 position = {c.id: i for i, c in enumerate(chunks)}
                 lexicon = Lexicon([p for a in analyses for p in a.pairs])
-                languages = np.array([c.language for c in chunks], dtype=object)
+                # Boolean masks made once per state: comparing a 100k object array on every
+                # search costs milliseconds.
+                codes = np.array([c.language for c in chunks], dtype=object)
+                languages = {lang: codes == lang for lang in ("ko", "en", "mixed")}
                 named = [a.regions for a in analyses]
                 vocabulary = index.vocabulary()
                 latin = {t for t in vocabulary if t.isascii() and t.isalpha()}
@@ -188,26 +220,20 @@ class HybridSearcher:
                     {c.id: c.language for c in chunks},
                     languages,
                     named,
+                    manifest,
                 )
             return self._state
 
-    def _current_chunks(self) -> list[Chunk]:
-        """The indexed chunks. After a change only new or changed chunks are read in full:
-        the others are known by id and content hash from the previous state."""
-        if self._state is None:
+    def _current_chunks(self, manifest: Mapping[str, Mapping[str, Any]]) -> list[Chunk]:
+        """The indexed chunks. After a change only the chunks of documents whose manifest
+        record changed are read: every write of a document rewrites its record, which holds a
+        digest of its chunk hashes."""
+        if self._state is None or not self._state.manifest:
             return self.store.all_chunks()
-        known = {c.id: c for c in self._state.chunks}
-        hashes = self.store.chunk_hashes()
-        fresh = [
-            cid for cid, h in hashes.items() if cid not in known or known[cid].content_hash != h
-        ]
-        fetched = self.store.get_chunks(fresh)
-        out = []
-        for cid in hashes:
-            chunk = fetched.get(cid) or known.get(cid)
-            if chunk is not None:
-                out.append(chunk)
-        return out
+        before = self._state.manifest
+        changed = [d for d, record in manifest.items() if before.get(d) != record]
+        keep = [c for c in self._state.chunks if c.doc_id in manifest and c.doc_id not in changed]
+        return keep + self.store.chunks_of(changed)
 
     # -- search --------------------------------------------------------------------------------
     def search(self, query: str, k: int = 5, filters: Filters | None = None) -> list[Passage]:
@@ -358,7 +384,7 @@ class HybridSearcher:
         own = state.index.scores(self.tokenizer.tokenize(query))
         lists = []
         if translations and language != "mixed" and len(own):
-            other_side = (state.languages != language) & (state.languages != "mixed")
+            other_side = ~state.languages[language] & ~state.languages["mixed"]
             translated = state.index.scores(self.tokenizer.tokenize(" ".join(translations)))
             translated = np.where(other_side, translated, 0.0)
             own = np.where(other_side, 0.0, own)

@@ -9,6 +9,7 @@ Each vector collection records the embedder (and its dimension once known) that 
 
 from __future__ import annotations
 
+import hashlib
 import uuid
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
@@ -242,6 +243,7 @@ class Store:
 
     @staticmethod
     def _manifest_metadata(doc: Document, chunks: Sequence[Chunk]) -> dict[str, str | int]:
+        digest = hashlib.sha256("|".join(sorted(c.content_hash for c in chunks)).encode())
         return {
             "title": doc.title,
             "file_hash": doc.file_hash,
@@ -249,7 +251,31 @@ class Store:
             "pages": doc.page_count,
             "chunks": len(chunks),
             "source_path": doc.source_path,
+            # Changes whenever any of the document's chunks does: readers find what changed
+            # in the index from the manifest alone (`manifest_metadata`).
+            "chunks_hash": digest.hexdigest()[:16],
         }
+
+    def manifest_metadata(self) -> dict[str, dict[str, Any]]:
+        """Doc id -> its manifest record as stored: a document whose record is unchanged has
+        unchanged chunks."""
+        out: dict[str, dict[str, Any]] = {}
+        for ids, _, metas in _get_all(self.docs, include=["metadatas"]):
+            for doc_id, meta in zip(ids, metas, strict=True):
+                if doc_id != _STATE_ID:
+                    out[doc_id] = dict(meta or {})
+        return out
+
+    def chunks_of(self, doc_ids: Sequence[str]) -> list[Chunk]:
+        """Every chunk of these documents."""
+        out: list[Chunk] = []
+        wanted = list(doc_ids)
+        for start in range(0, len(wanted), 100):
+            where = {"doc_id": {"$in": wanted[start : start + 100]}}
+            got = self.chunks.get(where=where, include=["documents", "metadatas"])
+            for cid, text, meta in zip(got["ids"], got["documents"], got["metadatas"], strict=True):
+                out.append(Chunk.from_record(cid, text or "", dict(meta or {})))
+        return out
 
     def _stored_manifest(self, doc_id: str) -> dict[str, Any] | None:
         got = self.docs.get(ids=[doc_id], include=["metadatas"])
@@ -281,14 +307,6 @@ class Store:
                 out.append(Chunk.from_record(cid, text or "", dict(meta or {})))
         return out
 
-    def chunk_hashes(self) -> dict[str, str]:
-        """Chunk id -> content hash of every indexed chunk, without reading the texts."""
-        out: dict[str, str] = {}
-        for ids, _, metas in _get_all(self.chunks, include=["metadatas"]):
-            for cid, meta in zip(ids, metas, strict=True):
-                out[cid] = str((meta or {}).get("content_hash", ""))
-        return out
-
     def get_chunks(self, ids: Sequence[str]) -> dict[str, Chunk]:
         out: dict[str, Chunk] = {}
         wanted = list(ids)
@@ -305,15 +323,22 @@ class Store:
     ) -> list[tuple[str, float]]:
         """(chunk id, cosine similarity), best first."""
         collection = self._vectors(spec)
-        total = collection.count()
-        if total == 0:
-            return []
-        got = collection.query(
-            query_embeddings=[vector],
-            n_results=min(n, total),
-            where=where or None,
-            include=["distances"],
-        )
+        try:
+            # Chroma returns fewer than n when fewer match; counting first costs a scan of
+            # the collection (11 ms at 100k chunks) on every query.
+            got = collection.query(
+                query_embeddings=[vector], n_results=n, where=where or None, include=["distances"]
+            )
+        except Exception:
+            total = collection.count()  # a Chroma that insists on n <= count
+            if total == 0:
+                return []
+            got = collection.query(
+                query_embeddings=[vector],
+                n_results=min(n, total),
+                where=where or None,
+                include=["distances"],
+            )
         ids = got["ids"][0]
         distances = got["distances"][0]
         return [(cid, 1.0 - float(d)) for cid, d in zip(ids, distances, strict=True)]
