@@ -197,6 +197,9 @@ class HybridSearcher:
             if self._state is None or self._state.token != token:
                 manifest = self.store.manifest_metadata()
                 chunks = self._current_chunks(manifest)
+                # The old state is no longer needed (its kept chunks are in `chunks`); letting it
+                # go before the new index is built keeps two BM25 matrices from being in memory.
+                self._state = None
                 analyses = self.cache.analyses(chunks, self.tokenizer)
                 index = LexicalIndex([c.id for c in chunks], [a.tokens for a in analyses])
                 position = {c.id: i for i, c in enumerate(chunks)}
@@ -231,9 +234,9 @@ class HybridSearcher:
         if self._state is None or not self._state.manifest:
             return self.store.all_chunks()
         before = self._state.manifest
-        changed = [d for d, record in manifest.items() if before.get(d) != record]
+        changed = {d for d, record in manifest.items() if before.get(d) != record}
         keep = [c for c in self._state.chunks if c.doc_id in manifest and c.doc_id not in changed]
-        return keep + self.store.chunks_of(changed)
+        return keep + self.store.chunks_of(sorted(changed))
 
     # -- search --------------------------------------------------------------------------------
     def search(self, query: str, k: int = 5, filters: Filters | None = None) -> list[Passage]:
