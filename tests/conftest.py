@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import shutil
+import socket
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from langchain_core.embeddings import DeterministicFakeEmbedding
@@ -106,3 +110,38 @@ def write_small_corpus(root: Path) -> None:
         "to KRW 10.6 trillion in 2026.\n",
         encoding="utf-8",
     )
+
+
+# -- browser tests (test_browser.py, test_browser_hostile.py) --------------------------------
+
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    """Debian's Chromium driven by Playwright (`playwright install` cannot download here)."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(
+            executable_path=CHROMIUM,
+            args=[
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-background-networking",
+                "--disable-component-update",
+            ],
+        )
+        yield launched
+        launched.close()
+
+
+def ask_in_page(page: Any, question: str) -> None:
+    page.locator("#question textarea").fill(question)
+    page.locator("#ask").click()

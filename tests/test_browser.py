@@ -8,7 +8,6 @@ import json
 import os
 import re
 import shutil
-import socket
 import subprocess
 import sys
 import time
@@ -18,18 +17,13 @@ from pathlib import Path
 
 import pytest
 
+from .conftest import CHROMIUM, ask_in_page, free_port
+
 ROOT = Path(__file__).resolve().parents[1]
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 pytestmark = [pytest.mark.browser, pytest.mark.integration]
 
 if not Path(CHROMIUM).exists():  # pragma: no cover - .ci/run installs it
     pytest.fail(f"Chromium not found at {CHROMIUM}: run scripts/install-system-deps.sh")
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 @pytest.fixture(scope="module")
@@ -43,7 +37,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         "POLICYQA_HOME": str(home),
         "POLICYQA_CORPUS": str(corpus),
         "GRADIO_SERVER_NAME": "127.0.0.1",
-        "GRADIO_SERVER_PORT": str(_free_port()),
+        "GRADIO_SERVER_PORT": str(free_port()),
         "GRADIO_ANALYTICS_ENABLED": "False",
         "POLICYQA_ADMIN": "1",
     }
@@ -73,30 +67,6 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     yield url
     proc.terminate()
     proc.wait(timeout=20)
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[object]:
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=CHROMIUM,
-            args=[
-                "--no-sandbox",
-                "--disable-gpu",
-                "--disable-background-networking",
-                "--disable-component-update",
-            ],
-        )
-        yield browser
-        browser.close()
-
-
-def _ask(page: object, question: str) -> None:
-    box = page.locator("#question textarea")  # type: ignore[attr-defined]
-    box.fill(question)
-    page.locator("#ask").click()  # type: ignore[attr-defined]
 
 
 def _last_bot(page: object) -> object:
@@ -131,7 +101,7 @@ def test_question_streams_a_cited_answer(
 ) -> None:
     page = browser.new_page()  # type: ignore[attr-defined]
     page.goto(server)
-    _ask(page, question)
+    ask_in_page(page, question)
     chat = _wait_answer(page)
     assert expected in chat
     assert re.search(r"\[1\]", chat)
@@ -152,7 +122,7 @@ def test_question_streams_a_cited_answer(
 def test_refusal_looks_different(server: str, browser: object) -> None:
     page = browser.new_page()  # type: ignore[attr-defined]
     page.goto(server)
-    _ask(page, "What is the national pension contribution rate for 2026?")
+    ask_in_page(page, "What is the national pension contribution rate for 2026?")
     _wait_answer(page)
     assert page.locator("#chat .refusal").count() >= 1
     assert "Not in the documents" in page.locator("#chat").inner_text()
@@ -164,7 +134,7 @@ def test_region_filter_and_briefing_download(server: str, browser: object) -> No
     page.goto(server)
     page.locator("#region input").click()
     page.get_by_role("option", name=re.compile("Gangwon")).click()
-    _ask(page, "What does the strategy say specifically about this province?")
+    ask_in_page(page, "What does the strategy say specifically about this province?")
     _wait_answer(page)
     sources = page.locator("#sources").inner_text()
     for other in ("region-jeju", "region-honam", "region-capital", "region-southeast"):
@@ -184,11 +154,11 @@ def test_two_sessions_keep_separate_conversations(server: str, browser: object) 
     second = browser.new_context().new_page()  # type: ignore[attr-defined]
     first.goto(server)
     second.goto(server)
-    _ask(first, "When did Jeju become a special self-governing province?")
-    _ask(second, "포괄보조는 2026년에 얼마로 늘어나나요?")
+    ask_in_page(first, "When did Jeju become a special self-governing province?")
+    ask_in_page(second, "포괄보조는 2026년에 얼마로 늘어나나요?")
     _wait_answer(first)
     _wait_answer(second)
-    _ask(first, "What about Gangwon?")
+    ask_in_page(first, "What about Gangwon?")
     first.wait_for_function(
         "() => document.querySelectorAll("
         "'#chat .message-row, #chat [data-testid=\"bot\"]').length >= 4",

@@ -8,8 +8,6 @@ Chromium driven by Playwright, as in test_browser.py.
 
 from __future__ import annotations
 
-import shutil
-import socket
 import threading
 import time
 from collections.abc import Iterator
@@ -21,9 +19,8 @@ import pytest
 from policyqa.pipeline import Pipeline
 from policyqa.settings import Settings
 
-from .conftest import CountingFake
+from .conftest import CHROMIUM, CountingFake, ask_in_page, free_port
 
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 pytestmark = pytest.mark.browser
 
 if not Path(CHROMIUM).exists():  # pragma: no cover - .ci/run installs it
@@ -49,12 +46,6 @@ DOCS = {
     "to KRW 10.6 trillion in 2026.\n",
     HOSTILE_NAME: PLANTED,
 }
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 @pytest.fixture(scope="module")
@@ -88,7 +79,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         mp.setenv("POLICYQA_ADMIN", "1")  # the admin tab lists the documents too
         mp.setenv("GRADIO_TEMP_DIR", str(root / "gradio"))
         app = build_server(pipeline=pipeline)
-    port = _free_port()
+    port = free_port()
     uv = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
     thread = threading.Thread(target=uv.run, daemon=True)
     thread.start()
@@ -99,29 +90,6 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     yield f"http://127.0.0.1:{port}"
     uv.should_exit = True
     thread.join(20)
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=CHROMIUM,
-            args=[
-                "--no-sandbox",
-                "--disable-gpu",
-                "--disable-background-networking",
-                "--disable-component-update",
-            ],
-        )
-        yield browser
-        browser.close()
-
-
-def _ask(page: Any, question: str) -> None:
-    page.locator("#question textarea").fill(question)
-    page.locator("#ask").click()
 
 
 def _wait_sources(page: Any, count: int) -> None:
@@ -146,7 +114,7 @@ def test_no_planted_script_runs_anywhere(server: str, browser: Any) -> None:
         "Where is the ferry schedule posted?",
     ]
     for n, question in enumerate(questions, start=1):
-        _ask(page, question)
+        ask_in_page(page, question)
         _wait_sources(page, n)
         for summary in page.locator("#sources details.cite summary").all():
             summary.click()  # open every citation: quote, title and file name are shown

@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import socket
 import subprocess
 import time
 import urllib.request
@@ -18,7 +17,7 @@ import pytest
 from policyqa.cli import main
 from policyqa.embed import EmbedderSpec, load_embeddings
 
-from .conftest import make_pdf
+from .conftest import free_port, make_pdf
 
 pytestmark = pytest.mark.integration
 
@@ -194,18 +193,12 @@ def test_eval_retrieval_command(tmp_path: Path, capsys: pytest.CaptureFixture[st
     assert out["hit@1"] == 1.0 and out["questions"] == 2 and len(out["per_question"]) == 2
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 @pytest.fixture
 def chroma_server(tmp_path: Path) -> Iterator[str]:
     exe = shutil.which("chroma") or str(Path(os.__file__).parents[0])
     venv_exe = Path(__import__("sys").executable).parent / "chroma"
     exe = str(venv_exe) if venv_exe.exists() else exe
-    port = _free_port()
+    port = free_port()
     proc = subprocess.Popen(
         [
             exe,
