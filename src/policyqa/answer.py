@@ -676,18 +676,19 @@ class Assistant:
             # "Is it confirmed?" is answered by "it is not confirmed"; "what is X called in
             # English?" by any sentence that uses the term, gap statement or not.
             return None
-        if all(
+        # A "not given" statement that gives the detail asked for is no gap: "do not say how
+        # many of the 144 tasks belong here" still says there are 144.
+        stated = [
             _says_not_given(c, passages, terms)
             and not (asked and qtype.gives_detail(asked, c.span.text, question))
             for c in chosen
-        ):
+        ]
+        if all(stated):
             return chosen[0]  # nothing but "not given" statements, whatever they name
         gaps = [
             c
-            for c in chosen
-            if self._is_gap(c, passages, terms, question)
-            # "do not say how many of the 144 tasks belong here" still says there are 144
-            and not (asked and qtype.gives_detail(asked, c.span.text, question))
+            for c, says in zip(chosen, stated, strict=True)
+            if says and self._about_the_question(c, question)
         ]
         if not gaps:
             return None
@@ -702,16 +703,13 @@ class Assistant:
         return None
 
     @staticmethod
-    def _is_gap(
-        cand: Candidate, passages: Sequence[Passage], terms: QuestionTerms, question: str
-    ) -> bool:
+    def _about_the_question(cand: Candidate, question: str) -> bool:
+        """A gap statement answers the question only if it covers enough of its terms and
+        names no region the question does not ask about."""
         if max(cand.coverage, cand.effective) < NOT_SPECIFIED_COVERAGE:
             return False
-        text = collapse(cand.span.text)
-        if set(regions.groups_in(text)) - set(regions.groups_in(question)):
-            return False  # a gap about a region the question does not ask about
-        section = span_section(passages[cand.passage_index].chunk, cand.span)
-        return is_not_specified(text, terms) or in_gaps_section(section)
+        named = set(regions.groups_in(collapse(cand.span.text)))
+        return not named - set(regions.groups_in(question))
 
     def _not_specified(
         self, answer: Answer, first: Candidate, passages: Sequence[Passage], started: float
