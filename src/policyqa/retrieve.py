@@ -14,7 +14,7 @@ import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 import numpy as np
 from langchain_core.callbacks import CallbackManagerForRetrieverRun
@@ -119,6 +119,9 @@ class LexicalCache:
             thread.start()
 
 
+K = TypeVar("K")
+V = TypeVar("V")
+
 _SAVES: dict[Path, threading.Thread] = {}
 _SAVES_LOCK = threading.Lock()
 
@@ -138,6 +141,25 @@ def _write_cache(path: Path, payload: dict[str, Any]) -> None:
         tmp.replace(path)
     except OSError as exc:  # a cache that cannot be written only costs a re-analysis later
         log.warning("could not write the lexical cache %s: %s", path, exc)
+
+
+class _BoundedCache(Generic[K, V]):
+    """A thread-safe dict that forgets its oldest entry beyond `size` entries."""
+
+    def __init__(self, size: int = 512) -> None:
+        self._items: dict[K, V] = {}
+        self._size = size
+        self._lock = threading.Lock()
+
+    def get(self, key: K) -> V | None:
+        with self._lock:
+            return self._items.get(key)
+
+    def put(self, key: K, value: V) -> None:
+        with self._lock:
+            if key not in self._items and len(self._items) >= self._size:
+                self._items.pop(next(iter(self._items)))
+            self._items[key] = value
 
 
 class HybridSearcher:
@@ -163,22 +185,18 @@ class HybridSearcher:
         self._state: _LexicalState | None = None
         self._checked_at = 0.0
         self._lock = threading.Lock()
-        self._vectors: dict[tuple[str, str], list[float]] = {}
-        self._translations: dict[tuple[str, str, str], tuple[str, ...]] = {}
+        self._vectors: _BoundedCache[tuple[str, str], list[float]] = _BoundedCache()
+        self._translations: _BoundedCache[tuple[str, str, str], tuple[str, ...]] = _BoundedCache()
 
     def _query_vector(self, spec: EmbedderSpec, embeddings: Embeddings, query: str) -> list[float]:
         """Query vectors are cached: an answer searches the same question more than once (with
         and without a region scope), and users repeat questions."""
         key = (spec.slug, query)
-        with self._lock:
-            cached = self._vectors.get(key)
+        cached = self._vectors.get(key)
         if cached is not None:
             return cached
         vector = list(embeddings.embed_query(query))
-        with self._lock:
-            if len(self._vectors) >= 512:
-                self._vectors.pop(next(iter(self._vectors)))
-            self._vectors[key] = vector
+        self._vectors.put(key, vector)
         return vector
 
     def invalidate(self) -> None:
@@ -317,8 +335,7 @@ class HybridSearcher:
         if language == "mixed":
             return []
         key = (state.token, query, language)
-        with self._lock:
-            cached = self._translations.get(key)
+        cached = self._translations.get(key)
         if cached is not None:
             return list(cached)  # an answer searches the same question up to three times
         terms = state.lexicon.translate(query)
@@ -334,10 +351,7 @@ class HybridSearcher:
                 if hangul:
                     terms.append(hangul)
         found = tuple(dict.fromkeys(terms))
-        with self._lock:
-            if len(self._translations) >= 512:
-                self._translations.pop(next(iter(self._translations)))
-            self._translations[key] = found
+        self._translations.put(key, found)
         return list(found)
 
     def _adjust(
