@@ -138,21 +138,18 @@ class Store:
 
     # -- manifest ----------------------------------------------------------------------------
     def manifest(self) -> dict[str, ManifestEntry]:
-        entries: dict[str, ManifestEntry] = {}
-        for ids, _, metas in _get_all(self.docs, include=["metadatas"]):
-            for doc_id, meta in zip(ids, metas, strict=True):
-                if doc_id == _STATE_ID:
-                    continue
-                entries[doc_id] = ManifestEntry(
-                    doc_id=doc_id,
-                    title=str(meta.get("title", "")),
-                    file_hash=str(meta.get("file_hash", "")),
-                    language=str(meta.get("language", "")),
-                    pages=int(meta.get("pages", 0)),
-                    chunks=int(meta.get("chunks", 0)),
-                    source_path=str(meta.get("source_path", "")),
-                )
-        return entries
+        return {
+            doc_id: ManifestEntry(
+                doc_id=doc_id,
+                title=str(meta.get("title", "")),
+                file_hash=str(meta.get("file_hash", "")),
+                language=str(meta.get("language", "")),
+                pages=int(meta.get("pages", 0)),
+                chunks=int(meta.get("chunks", 0)),
+                source_path=str(meta.get("source_path", "")),
+            )
+            for doc_id, meta in self.manifest_metadata().items()
+        }
 
     def state_token(self) -> str:
         """Changes whenever an ingest changes the index (lexical caches compare it)."""
@@ -273,8 +270,7 @@ class Store:
         for start in range(0, len(wanted), 100):
             where = {"doc_id": {"$in": wanted[start : start + 100]}}
             got = self.chunks.get(where=where, include=["documents", "metadatas"])
-            for cid, text, meta in zip(got["ids"], got["documents"], got["metadatas"], strict=True):
-                out.append(Chunk.from_record(cid, text or "", dict(meta or {})))
+            out.extend(_chunks(got["ids"], got["documents"], got["metadatas"]))
         return out
 
     def _stored_manifest(self, doc_id: str) -> dict[str, Any] | None:
@@ -303,8 +299,7 @@ class Store:
     def all_chunks(self) -> list[Chunk]:
         out: list[Chunk] = []
         for ids, docs, metas in _get_all(self.chunks, include=["documents", "metadatas"]):
-            for cid, text, meta in zip(ids, docs, metas, strict=True):
-                out.append(Chunk.from_record(cid, text or "", dict(meta or {})))
+            out.extend(_chunks(ids, docs, metas))
         return out
 
     def get_chunks(self, ids: Sequence[str]) -> dict[str, Chunk]:
@@ -314,8 +309,8 @@ class Store:
             got = self.chunks.get(
                 ids=wanted[start : start + _PAGE], include=["documents", "metadatas"]
             )
-            for cid, text, meta in zip(got["ids"], got["documents"], got["metadatas"], strict=True):
-                out[cid] = Chunk.from_record(cid, text or "", dict(meta or {}))
+            for chunk in _chunks(got["ids"], got["documents"], got["metadatas"]):
+                out[chunk.id] = chunk
         return out
 
     def query(
@@ -360,6 +355,12 @@ class Store:
                 deleted.append(name)
         self._collections.clear()
         return deleted
+
+
+def _chunks(ids: Sequence[str], texts: Sequence[Any], metas: Sequence[Any]) -> Iterator[Chunk]:
+    """Chunks from the parallel lists a Chroma get() returns."""
+    for cid, text, meta in zip(ids, texts, metas, strict=True):
+        yield Chunk.from_record(cid, text or "", dict(meta or {}))
 
 
 def _get_all(
