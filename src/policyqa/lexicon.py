@@ -94,6 +94,8 @@ def _plausible_en(term: str) -> bool:
 
 def mine_term_pairs(text: str) -> list[TermPair]:
     """Korean/English pairs glossed in parentheses, as documents write them."""
+    if "(" not in text:
+        return []  # most chunks: every pattern needs a parenthesis
     text = unicodedata.normalize("NFC", text)
     pairs: list[TermPair] = []
     for match in _EN_THEN_KO.finditer(text):
@@ -275,11 +277,7 @@ class Lexicon:
 
     @classmethod
     def from_texts(cls, texts: Iterable[str]) -> Lexicon:
-        mined: list[TermPair] = []
-        for text in texts:
-            if "(" in text:
-                mined.extend(mine_term_pairs(text))
-        return cls(mined)
+        return cls(pair for text in texts for pair in mine_term_pairs(text))
 
     def translate(self, question: str) -> list[str]:
         """Other-language terms for the terms in `question`, most specific (longest) first.

@@ -97,7 +97,7 @@ class LexicalCache:
         if missing:
             token_lists = tokenizer.tokenize_many([c.context_text for c in missing])
             for chunk, tokens in zip(missing, token_lists, strict=True):
-                pairs = tuple(mine_term_pairs(chunk.text)) if "(" in chunk.text else ()
+                pairs = tuple(mine_term_pairs(chunk.text))
                 self._entries[chunk.content_hash] = ChunkAnalysis(
                     tokens, pairs, chunk_regions(chunk)
                 )
