@@ -198,6 +198,38 @@ def test_a_figure_for_another_scope_does_not_answer_a_regional_question(
     assert not answer.answered
 
 
+def test_a_region_sheet_repeating_a_nationwide_figure_does_not_answer_for_the_region(
+    pipeline: Pipeline,
+) -> None:
+    _write(
+        pipeline.settings.corpus,
+        {
+            "jeju-sheet-en.md": "# Regional sheet: Jeju\n\n## Nationwide measures\n\n"
+            "Block grants rise from KRW 3.8 trillion to KRW 10.6 trillion in 2026.\n\n"
+            "## Local measures\n\nThe Jeju ferry terminal will cost KRW 0.2 trillion.\n"
+        },
+    )
+    pipeline.ingest()
+    # The sheet is about Jeju, but its block-grant sentence does not say Jeju's share.
+    answer = pipeline.ask("How much of the block grants goes to Jeju?")
+    assert not answer.answered, answer.text
+    answer = pipeline.ask("How much will the ferry terminal in Jeju cost?")
+    assert answer.answered and "0.2 trillion" in answer.text, answer.text
+
+
+def test_which_body_is_answered_only_by_a_named_body(pipeline: Pipeline) -> None:
+    # The budget sheet says the executing ministry is not given.
+    answer = pipeline.ask("포괄보조 집행 부처는 어디예요?")
+    assert not answer.answered and answer.refusal in ("not-specified", "no-detail"), answer.text
+    _write(
+        pipeline.settings.corpus,
+        {"roads-ko.md": "# 도로\n\n광역도로 사업의 집행은 국토교통부가 맡는다.\n"},
+    )
+    pipeline.ingest()
+    answer = pipeline.ask("광역도로 사업 담당 부처는 어디예요?")
+    assert answer.answered and "국토교통부" in answer.text, answer.text
+
+
 def test_a_gap_statement_that_gives_the_figure_asked_for_is_not_a_refusal(
     pipeline: Pipeline,
 ) -> None:

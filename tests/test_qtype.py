@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from policyqa.qtype import AMOUNT, DATE, PLACE, asked_details, gives_detail
+from policyqa.qtype import AMOUNT, BODY, DATE, PLACE, asked_details, gives_detail
 
 
 @pytest.mark.parametrize(
@@ -30,6 +30,12 @@ from policyqa.qtype import AMOUNT, DATE, PLACE, asked_details, gives_detail
         ("What happens to areas where transit is poor?", set()),
         ("What does the plan do when a region refuses?", set()),
         ("새만금은 어떤 역할을 맡나요?", set()),
+        ("Which ministry executes the block grants?", {BODY}),
+        ("Who is responsible for the rail projects?", {BODY}),
+        ("포괄보조 담당 부처는 어디예요?", {BODY}),
+        ("이 사업은 누가 주관해요?", {BODY}),
+        # who benefits is not who is in charge
+        ("Who can get the transport support?", set()),
     ],
 )
 def test_asked_details(question: str, kinds: set[str]) -> None:
@@ -84,3 +90,15 @@ def test_time_by_relation_and_not_a_time_question() -> None:
     assert asked_details("어느 지역에 있어요?") == {PLACE}
     assert gives_detail({DATE}, "The rules apply after the board approves them.", "When?")
     assert not gives_detail({DATE}, "The rules are approved by the board.", "When?")
+
+
+def test_a_body_is_named_by_its_kind() -> None:
+    question = "Which ministry executes the block grants?"
+    assert gives_detail({BODY}, "The interior ministry runs the programme.", "Who runs it?")
+    assert gives_detail({BODY}, "It was announced by the fiscal strategy council.", question)
+    assert gives_detail({BODY}, "행정안전부가 집행한다.", "담당 부처는?")
+    assert gives_detail({BODY}, "지방시대위원회가 의결했다.", "어느 기관이 의결했나요?")
+    # the kind the question names is no answer to it
+    assert not gives_detail({BODY}, "The executing ministry is not specified.", question)
+    assert not gives_detail({BODY}, "Block grants rise to 10.6 trillion won.", question)
+    assert not gives_detail({BODY}, "일부 사업은 내부 검토 중이다.", "담당 부처는?")

@@ -183,6 +183,14 @@ class QuestionTerms:
         other = sum(w for t, w in self.translated.items() if t in tokens) + region_met
         return max(own, other / other_total)
 
+    def names_subject(self, text: str) -> bool:
+        """Whether `text` holds one of the question's terms besides its region (or their
+        translations); true for a question that has no other terms."""
+        if not self.weights and not self.translated:
+            return True
+        tokens = set(self.tokenize(text))
+        return any(t in tokens for t in self.weights) or any(t in tokens for t in self.translated)
+
     def missing(self, tokens: set[str], limit: int = 4) -> list[str]:
         """The rarest question terms that `tokens` lacks (for telling the user what is missing)."""
         gone = [(w, t) for t, w in self.weights.items() if t not in tokens]
@@ -364,25 +372,31 @@ def _gives_detail(
     cand: Candidate, passages: Sequence[Passage], asked: set[str], question: str
 ) -> bool:
     """Whether the sentence gives the kind of detail asked for, and, when the question is
-    about a region, gives it for that region: "KRW 10.6 trillion nationwide" does not say
-    how much goes to Gangwon."""
+    about a region, gives it for that region: the sentence itself must name the region, since
+    a regional sheet also repeats nationwide figures ("block grants rise to KRW 10.6 trillion"
+    does not say how much goes to Gangwon)."""
     if not qtype.gives_detail(asked, cand.span.text, question):
         return False
     wanted = set(regions.groups_in(question))
     if not wanted:
         return True
-    chunk = passages[cand.passage_index].chunk
-    return bool(wanted & set(regions.groups_in(f"{chunk.title} {cand.span.text}")))
+    return bool(wanted & set(regions.groups_in(cand.span.text)))
 
 
 def _detail_given(
-    chosen: Sequence[Candidate], passages: Sequence[Passage], asked: set[str], question: str
+    chosen: Sequence[Candidate],
+    passages: Sequence[Passage],
+    asked: set[str],
+    question: str,
+    terms: QuestionTerms,
 ) -> bool:
     """Whether a chosen sentence about the question gives the kind of detail asked for; a
-    figure in a sentence on something else ("2026년 2월에는 ...") does not count."""
+    figure in a sentence on something else ("2026년 2월에는 ...") does not count, nor does one
+    that shares only the region ("the Jeju ferry terminal costs ..." for "how much of the block
+    grants goes to Jeju?")."""
     best = max((c.coverage for c in chosen), default=0.0)
     return any(
-        _gives_detail(c, passages, asked, question)
+        _gives_detail(c, passages, asked, question) and terms.names_subject(c.span.text)
         for c in chosen
         if c.coverage >= DETAIL_RELEVANCE * best
     )
@@ -603,7 +617,7 @@ class Assistant:
         if (
             details
             and self.composer.name == "extractive"
-            and not _detail_given(chosen, passages, details, standalone)
+            and not _detail_given(chosen, passages, details, standalone, terms)
         ):
             # The passages are about the subject but none gives the figure, date or place
             # asked for: quoting the nearby facts would look like an answer and is not one.

@@ -248,6 +248,7 @@ GLOSSARY: tuple[tuple[tuple[str, ...], tuple[str, ...]], ...] = (
 )
 
 _KO_SCRIPT = re.compile(f"[{_HANGUL}]")
+_WORD = re.compile(r"[a-z0-9]+")
 
 
 def _english_occurrences(text_lower: str, phrase: str) -> Iterator[re.Match[str]]:
@@ -268,6 +269,15 @@ class Lexicon:
                 self._add(TermPair(ko_forms[0], en, "glossary"), seen)
         for pair in pairs:
             self._add(pair, seen)
+        # Which pairs a question could match, by the first syllable of the Korean side and the
+        # first word of the English side: checking every pair costs ms per question at 100k chunks.
+        self._by_key: dict[str, list[int]] = {}
+        for i, pair in enumerate(self.pairs):
+            keys = {pair.ko[0]} if _KO_SCRIPT.search(pair.ko) else set()
+            words = _WORD.findall(pair.en.lower())
+            keys.add(words[0] if words else "")
+            for key in keys:
+                self._by_key.setdefault(key, []).append(i)
 
     def _add(self, pair: TermPair, seen: set[tuple[str, str]]) -> None:
         key = (pair.ko, pair.en.lower())
@@ -290,7 +300,9 @@ class Lexicon:
         out: list[str] = []
         covered: list[tuple[int, int]] = []
         candidates: list[tuple[int, int, str]] = []
-        for pair in self.pairs:
+        keys = set(text) | set(_WORD.findall(lower)) | {""}
+        for i in sorted({i for key in keys for i in self._by_key.get(key, ())}):
+            pair = self.pairs[i]
             if _KO_SCRIPT.search(pair.ko):
                 start = text.find(pair.ko)
                 if start >= 0:

@@ -1,7 +1,7 @@
-"""What kind of detail a question asks for (an amount, a date, a place) and whether a sentence
-gives one. Classic answer-type checking: a sentence that shares the question's words but holds
-no figure cannot answer "how much?", so such questions are refused rather than answered with
-a nearby fact. Pure functions over text; the region gazetteer is the only data.
+"""What kind of detail a question asks for (an amount, a date, a place, a body) and whether a
+sentence gives one. Classic answer-type checking: a sentence that shares the question's words
+but holds no figure cannot answer "how much?", so such questions are refused rather than
+answered with a nearby fact. Pure functions over text; the region gazetteer is the only data.
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ from .text import numbers_in
 AMOUNT = "amount"
 DATE = "date"
 PLACE = "place"
+BODY = "body"
 
 # Interrogatives only: "budget" or "규모" alone name a topic, "how much" / "얼마" ask a figure.
 # "when" and "where" also join clauses ("areas where transit is poor"), so they count only
@@ -39,6 +40,16 @@ _ASKS = {
         r"어느\s?(?:지역|도시|시·?도|권역|광역|시군)|어떤\s?(?:지역|도시|권역)|"
         r"\bwhich (?:regions?|cit(?:y|ies)|provinces?|countr(?:y|ies)|municipalit(?:y|ies))\b|"
         r"\bin what (?:region|city|province|country)\b|\bwhat (?:region|city|province)\b",
+        re.IGNORECASE,
+    ),
+    # Which ministry or agency: answered by a body's name, not by the measure it concerns.
+    BODY: re.compile(
+        r"(?:어느|어떤|무슨|담당|소관|주관|주무|집행|책임)\s?(?:부처|기관|부서|조직)|"
+        r"누가\s?(?:담당|맡|주관|집행|추진|책임|관리|운영)|"
+        r"\b(?:which|what) (?:ministr(?:y|ies)|agenc(?:y|ies)|departments?|bod(?:y|ies)|"
+        r"organi[sz]ations?|offices?|authorit(?:y|ies)|institutions?)\b|"
+        r"\bwho (?:is |are |will be |was )?(?:responsible|in charge)\b|"
+        r"\bwho (?:runs|oversees|executes|implements|manages|leads|administers)\b",
         re.IGNORECASE,
     ),
 }
@@ -82,6 +93,17 @@ _LOCATED_NAME = re.compile(
 )
 
 
+# A public body by its kind: "the industry ministry", "Presidential Committee on ...",
+# "국토교통부", "지방시대위원회", "행정중심복합도시건설청".
+_BODY_NAME = re.compile(
+    r"\b(?:ministry|ministries|council|committee|commission|agency|office|administration|"
+    r"authority|bureau|department|assembly|cabinet|institute|corporation)\b|"
+    r"[가-힣]{2,}(?:부|처|청|위원회|협의회|공사|공단|재단)"
+    r"(?=(?:가|는|은|이|의|와|과|에서|에|로|도|를|을|만)?(?![가-힣]))",
+    re.IGNORECASE,
+)
+
+
 def asked_details(question: str) -> set[str]:
     """The kinds of detail the question asks for; empty when it asks none of them."""
     return {kind for kind, pattern in _ASKS.items() if pattern.search(question)}
@@ -110,7 +132,7 @@ def gives_detail(kinds: Set[str], sentence: str, question: str) -> bool:
             return True
         if _new_match(_LOCATED_NAME, sentence, question):
             return True
-    return False
+    return BODY in kinds and _new_match(_BODY_NAME, sentence, question)
 
 
 def _new_match(pattern: re.Pattern[str], sentence: str, question: str) -> bool:

@@ -438,9 +438,13 @@ class HybridSearcher:
             scores = np.where(mask, scores, 0.0)
         if not len(scores):
             return {}
-        n = min(self.candidates, len(scores))
-        best = np.argpartition(-scores, n - 1)[:n]
-        return {state.chunks[i].id: float(scores[i]) for i in best if scores[i] > 0}
+        # Only chunks sharing a term score above zero: selecting among those, not all chunks,
+        # saves about a millisecond per list at 100k chunks.
+        nonzero = np.flatnonzero(scores > 0)
+        if len(nonzero) > self.candidates:
+            kept = np.argpartition(-scores[nonzero], self.candidates - 1)[: self.candidates]
+            nonzero = nonzero[kept]
+        return {state.chunks[i].id: float(scores[i]) for i in nonzero}
 
 
 def _dense_weights(specs: Sequence[EmbedderSpec], language: str) -> dict[EmbedderSpec, float]:
