@@ -230,6 +230,35 @@ def test_which_body_is_answered_only_by_a_named_body(pipeline: Pipeline) -> None
     assert answer.answered and "국토교통부" in answer.text, answer.text
 
 
+def test_a_yes_no_question_the_documents_leave_open_is_refused_with_the_gap(
+    pipeline: Pipeline,
+) -> None:
+    _write(
+        pipeline.settings.corpus,
+        {
+            "grouping-en.md": "# Groupings\n\n## Finance ministry regions\n\n"
+            "The finance ministry strategy names a Central region among its five regions, and "
+            "Sejong belongs to the Central pole of the blueprint.\n\n"
+            "Whether Sejong belongs to the finance ministry Central region is not reported.\n"
+        },
+    )
+    pipeline.ingest()
+    answer = pipeline.ask("Does Sejong belong to the finance ministry Central region?")
+    assert not answer.answered and answer.refusal == "not-specified", answer.text
+    assert "not reported" in answer.text
+
+
+def test_a_title_run_into_the_first_sentence_is_cut_from_the_quote(pipeline: Pipeline) -> None:
+    _write(
+        pipeline.settings.corpus,
+        {"ferry-en.txt": "Ferry Plan\nThe island ferry terminal opens in 2027 after a rebuild.\n"},
+    )
+    pipeline.ingest()
+    answer = pipeline.ask("When does the island ferry terminal open?")
+    assert answer.answered and "2027" in answer.text, answer.text
+    assert not any(c.quote.startswith("Ferry Plan") for c in answer.citations)
+
+
 def test_a_gap_statement_that_gives_the_figure_asked_for_is_not_a_refusal(
     pipeline: Pipeline,
 ) -> None:

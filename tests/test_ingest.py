@@ -185,3 +185,26 @@ def test_an_unchanged_document_costs_no_write(
     assert report.embedded == 0 and report.added == 0 and report.updated == 0
     assert writes == []
     assert fake_pipeline.store.state_token() == token
+
+
+def test_other_chunk_settings_re_split_unchanged_files(
+    fake_pipeline: Pipeline, fakes: dict[str, CountingFake]
+) -> None:
+    corpus = fake_pipeline.settings.corpus
+    corpus.mkdir(exist_ok=True)
+    (corpus / "a.md").write_text(
+        "# A\n\n" + " ".join(f"word{i}" for i in range(300)), encoding="utf-8"
+    )
+    fake_pipeline.ingest()
+    before = fake_pipeline.store.count_chunks()
+    smaller = Pipeline(
+        fake_pipeline.settings.replace(chunk_words=100, chunk_overlap=10),
+        embedder_overrides=dict(fakes),
+        client=fake_pipeline.store.client,
+    )
+    report = smaller.ingest()
+    assert report.unchanged_files == 0 and report.embedded > 0
+    assert smaller.store.count_chunks() != before
+    # and once cut the new way, the file is unchanged again
+    again = smaller.ingest()
+    assert again.unchanged_files == 1 and again.embedded == 0

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from policyqa.qtype import AMOUNT, BODY, DATE, PLACE, asked_details, gives_detail
+from policyqa.qtype import AMOUNT, BODY, DATE, PLACE, asked_details, gives_detail, is_yes_no
 
 
 @pytest.mark.parametrize(
@@ -102,3 +102,18 @@ def test_a_body_is_named_by_its_kind() -> None:
     assert not gives_detail({BODY}, "The executing ministry is not specified.", question)
     assert not gives_detail({BODY}, "Block grants rise to 10.6 trillion won.", question)
     assert not gives_detail({BODY}, "일부 사업은 내부 검토 중이다.", "담당 부처는?")
+
+
+@pytest.mark.parametrize(
+    ("question", "yes_no"),
+    [
+        ("Is Sejong part of the Central region?", True),
+        ("Did the ministry confirm the list, and which industries were picked?", False),
+        ("세종도 중부권에 포함되나요?", True),
+        ("중부권에는 어느 시·도가 들어가나요?", False),
+        ("What is the target?", False),
+        ("목표가 뭐예요?", False),
+    ],
+)
+def test_yes_no_questions(question: str, yes_no: bool) -> None:
+    assert is_yes_no(question) is yes_no

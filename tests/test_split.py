@@ -125,3 +125,15 @@ def test_an_article_heading_is_titled_by_its_label() -> None:
         "article",
         "제2조(정의)",
     )
+
+
+def test_an_unnumbered_sources_heading_is_a_section_of_its_own() -> None:
+    sources = "\n".join(f"• Press release number {i} of the committee, 2025" for i in range(12))
+    page = f"Title of the sheet\nSources\n{sources}\n1. Outline\nThe plan has three areas."
+    chunks = split_document(_doc(page, language="en"), max_words=40, overlap_words=0)
+    listing = [c for c in chunks if "Press release number 11" in c.text]
+    assert listing and listing[0].section == "Sources"  # the list's second chunk too
+    outline = next(c for c in chunks if "three areas" in c.text)
+    assert section_at(outline, outline.text.index("three")) == "1. Outline"
+    assert heading_style("출처") == ("named", "출처")
+    assert heading_style("Sources of the figures are listed below.") is None

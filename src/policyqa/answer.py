@@ -42,7 +42,7 @@ _NOT_SPECIFIED = re.compile(
     r"(?:given|reported|specified|named|listed)\b|"
     r"(?:명시|공개|확인|발표|보도|제시|확정|기재|언급|결정|알려|밝혀|특정|나와\s?있)"
     r"(?:되|하|되어\s?있|돼\s?있)?지\s?않|"
-    r"미정|미확인|미공개|알 수 없|불분명|불확실",
+    r"미정|미확인|미공개|(?:알|확인할|판단할) 수 없|불분명|불확실",
     re.IGNORECASE,
 )
 
@@ -221,7 +221,8 @@ def score_candidates(
         for span in sentence_spans(chunk.text):
             if _SOURCES_SECTION.search(span_section(chunk, span)):
                 continue  # nor is a list of sources that starts inside the chunk
-            if collapse(span.text) == collapse(chunk.title):
+            span = _without_title(span, chunk.title)
+            if span is None:
                 continue  # the document's title line says nothing the title does not
             tokens = set(terms.tokenize(span.text))
             coverage = terms.coverage(tokens, other, span.text)
@@ -246,6 +247,22 @@ def score_candidates(
             out.append(Candidate(index, span, score, coverage, other, effective))
     out.sort(key=lambda c: (-c.score, c.passage_index, c.span.start))
     return out
+
+
+def _without_title(span: Span, title: str) -> Span | None:
+    """The sentence without the document's title line that a PDF ran into it ("Regional Sheet:
+    Gangwon ... Province This is an illustrative compilation ..."); None when it is only the
+    title. The rest stays an exact substring, so its quote is still verbatim."""
+    words = title.split()
+    if not words:
+        return span
+    found = re.match(r"\s*" + r"\s+".join(map(re.escape, words)) + r"\s*", span.text)
+    if found is None:
+        return span
+    rest = span.text[found.end() :]
+    if len(rest.strip()) < 12:
+        return None
+    return Span(rest, span.start + found.end())
 
 
 # A sentence's share of the question terms counted with the previous sentence's, discounted.
@@ -348,18 +365,22 @@ def is_not_specified(text: str, terms: QuestionTerms | None = None) -> bool:
     asks about, so "X becomes Y, though whether it passes is unconfirmed" still answers
     "what does X become?". Long flattened table rows, full of such cells, never count.
     """
-    found = _NOT_SPECIFIED.search(text)
-    if found is None or len(text) > 260:
+    if len(text) > 260 or _NOT_SPECIFIED.search(text) is None:
         return False
     if terms is None:
         return True
-    before = [m.end() for m in _CLAUSE_BREAK.finditer(text, 0, found.start())]
-    after = _CLAUSE_BREAK.search(text, found.end())
-    clause = text[(before[-1] if before else 0) : (after.start() if after else len(text))]
-    clause_terms = set(terms.tokenize(clause))
-    return any(t in clause_terms for t in terms.weights) or any(
-        t in clause_terms for t in terms.translated
-    )
+    for found in _NOT_SPECIFIED.finditer(text):  # any of its clauses that says so
+        before = [m.end() for m in _CLAUSE_BREAK.finditer(text, 0, found.start())]
+        after = _CLAUSE_BREAK.search(text, found.end())
+        clause = text[(before[-1] if before else 0) : (after.start() if after else len(text))]
+        clause_terms = set(terms.tokenize(clause))
+        if (
+            any(t in clause_terms for t in terms.weights)
+            or any(t in clause_terms for t in terms.translated)
+            or any(names & clause_terms for names in terms.region_terms)
+        ):
+            return True
+    return False
 
 
 def _says_not_given(cand: Candidate, passages: Sequence[Passage], terms: QuestionTerms) -> bool:
@@ -709,10 +730,16 @@ class Assistant:
         first = chosen[0]  # the passage of the best sentence comes first in reading order
         if gaps[0] is first:
             return first
+        best_gap = max(gaps, key=lambda c: c.effective)
         if asked:
             giving = [c.effective for c in chosen if _gives_detail(c, passages, asked, question)]
-            best_gap = max(gaps, key=lambda c: c.effective)
             if best_gap.effective >= max(giving, default=0.0):
+                return best_gap
+        elif qtype.is_yes_no(question):
+            # "Is Sejong in that grouping?" with "whether Sejong is in it cannot be confirmed":
+            # the gap is the answer when no other sentence is more about the question.
+            others = [c.effective for c in chosen if c not in gaps]
+            if best_gap.effective >= max(others, default=0.0):
                 return best_gap
         return None
 

@@ -20,7 +20,7 @@ from langchain_core.embeddings import Embeddings
 from .embed import EmbedderSpec
 from .load import SUPPORTED_SUFFIXES, LoadError, file_sha256, load_file
 from .models import Chunk, Document, IngestReport, Rejection
-from .split import split_document
+from .split import split_document, split_signature
 from .store import IndexMismatchError, Store
 
 log = logging.getLogger(__name__)
@@ -117,6 +117,7 @@ class Indexer:
         self.chunk_words = chunk_words
         self.chunk_overlap = chunk_overlap
         self.batch_size = batch_size
+        self.split = split_signature(chunk_words, chunk_overlap)
         self._dims_checked: set[EmbedderSpec] = set()
 
     def index_document(self, doc: Document, report: IngestReport) -> None:
@@ -132,7 +133,7 @@ class Indexer:
                 c for c in chunks if spec.covers(c.language) and have.get(c.id) != c.content_hash
             ]
         vectors, embedded = self._embed(todo)
-        removed = self.store.write_document(doc, chunks, vectors, existing)
+        removed = self.store.write_document(doc, chunks, vectors, existing, self.split)
         report.added += sum(1 for c in fresh if c.id not in existing)
         report.updated += sum(1 for c in fresh if c.id in existing)
         report.skipped += len(chunks) - len(fresh)
@@ -196,7 +197,9 @@ def ingest(
                 report.rejected.append(Rejection(str(source.path), f"cannot read: {exc}"))
                 continue
             entry = manifest.get(source.doc_id)
-            if entry is not None and entry.file_hash == file_hash:
+            # A file cut by other splitting rules is cut again; its unchanged chunks keep
+            # their vectors (by content hash), so only what the new cut changed is embedded.
+            if entry is not None and entry.file_hash == file_hash and entry.split == indexer.split:
                 report.unchanged_files += 1
                 report.skipped += entry.chunks
                 report.pages += entry.pages

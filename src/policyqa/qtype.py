@@ -104,6 +104,27 @@ _BODY_NAME = re.compile(
 )
 
 
+_WH_WORDS = re.compile(
+    r"뭐|무엇|무슨|어떤|어떻|어디|어느|언제|누가|누구|얼마|몇|왜|\b(?:what|which|who|whom|whose|"
+    r"where|when|why|how)\b",
+    re.IGNORECASE,
+)
+_YES_NO_EN = re.compile(
+    r"^(?:is|are|was|were|does|do|did|can|could|will|would|has|have|had|should|must)\b", re.I
+)
+
+
+def is_yes_no(question: str) -> bool:
+    """A question answered by yes or no ("Is Sejong part of ...?", "세종도 포함되나요?"): an
+    English one opens with an auxiliary, a Korean one has no interrogative word."""
+    text = question.strip()
+    if _YES_NO_EN.match(text):
+        return not _WH_WORDS.search(text)
+    if re.search("[가-힣]", text):
+        return text.endswith(("?", "나요", "까요", "습니까", "가요")) and not _WH_WORDS.search(text)
+    return False
+
+
 def asked_details(question: str) -> set[str]:
     """The kinds of detail the question asks for; empty when it asks none of them."""
     return {kind for kind, pattern in _ASKS.items() if pattern.search(question)}

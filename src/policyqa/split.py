@@ -16,6 +16,15 @@ from dataclasses import dataclass
 from .load import detect_language
 from .models import SECTION_SEPARATOR, Chunk, Document
 
+# Bumped whenever the rules below change how a document is cut: an index whose documents were
+# split by other rules (or another chunk size) re-splits them on the next ingest.
+SPLIT_VERSION = 2
+
+
+def split_signature(max_words: int, overlap_words: int) -> str:
+    return f"v{SPLIT_VERSION}/{max_words}/{overlap_words}"
+
+
 _HEADING_STYLES: list[tuple[str, re.Pattern[str]]] = [
     ("chapter", re.compile(r"^제\s*\d+\s*[장편]|^부\s*칙\s*(?:[<(（].*)?$")),
     ("part", re.compile(r"^제\s*\d+\s*절")),
@@ -29,6 +38,11 @@ _HEADING_STYLES: list[tuple[str, re.Pattern[str]]] = [
     ("box", re.compile(r"^[□■]\s*\S")),
     ("circle", re.compile(r"^[○◦●]\s*\S")),
 ]
+# An unnumbered back-matter heading, as PDFs give "## Sources": a section of its own, so a
+# source list that runs on into the next chunk is still known as one.
+_NAMED_HEADING = re.compile(
+    r"^(?:sources?|references?|bibliography|출처|참고\s?(?:문헌|자료))\s*:?$", re.IGNORECASE
+)
 _ARTICLE_LABEL = re.compile(r"제\s*\d+\s*조(?:의\s*\d+)?\s*[(（][^)）]{0,40}[)）]")
 _MD_HEADING = re.compile(r"^(#{1,6})\s+(.+?)\s*#*\s*$")
 _SENTENCE_END = re.compile(r"(?<=[.!?。])\s+|(?<=다\.)(?=\S)")
@@ -45,6 +59,8 @@ def heading_style(line: str) -> tuple[str, str] | None:
         return f"md{len(md.group(1))}", md.group(2).strip()
     if len(stripped.split()) > 40:  # a long paragraph that happens to start with "1."
         return None
+    if _NAMED_HEADING.match(stripped):
+        return "named", stripped.rstrip(":").strip()
     for style, pattern in _HEADING_STYLES:
         if pattern.match(stripped):
             if style == "article":
@@ -67,6 +83,11 @@ class SectionTracker:
         self._stack: list[tuple[str, str]] = []
 
     def feed(self, style: str, title: str) -> None:
+        if self._stack and self._stack[-1][0] == "named":
+            self._stack.pop()  # "Sources" holds no subsections: the next heading ends it
+        if style == "named":
+            self._stack = [(style, title)]
+            return
         if style.startswith("md"):
             level = int(style[2:])
             while self._stack and not (
@@ -156,7 +177,12 @@ def _pack_blocks(
     for index, block in enumerate(blocks):
         lines = carry + [(block.section, line) for line in block.lines]
         is_last = index == len(blocks) - 1
-        if not is_last and sum(len(x.split()) for _, x in lines) < min_words:
+        # Front matter (a title and a note) stays with the source list after it, as one
+        # passage: alone it is a short chunk that matches any question naming its subject.
+        before_sources = (
+            not is_last and not block.section and _NAMED_HEADING.match(blocks[index + 1].section)
+        )
+        if not is_last and (sum(len(x.split()) for _, x in lines) < min_words or before_sources):
             carry = lines
             continue
         carry = []

@@ -37,6 +37,7 @@ class ManifestEntry:
     pages: int
     chunks: int
     source_path: str
+    split: str = ""  # how the document was cut (`split_signature`); "" for older indexes
 
 
 def make_client(home: Path, chroma_url: str = "") -> Any:
@@ -147,6 +148,7 @@ class Store:
                 pages=int(meta.get("pages", 0)),
                 chunks=int(meta.get("chunks", 0)),
                 source_path=str(meta.get("source_path", "")),
+                split=str(meta.get("split", "")),
             )
             for doc_id, meta in self.manifest_metadata().items()
         }
@@ -199,16 +201,18 @@ class Store:
         chunks: Sequence[Chunk],
         vectors: dict[EmbedderSpec, dict[str, list[float]]],
         existing: Mapping[str, str] | None = None,
+        split: str = "",
     ) -> int:
         """Upsert the chunks that have new vectors, drop the document's stale chunks, then
         record the document in the manifest (last, so an interrupted write is redone).
-        `existing` (chunk id -> hash, as `existing_hashes` gave it) saves reading it again.
+        `existing` (chunk id -> hash, as `existing_hashes` gave it) saves reading it again;
+        `split` records how the document was cut.
         A document whose chunks and manifest entry are already as given costs no write.
         Returns the number of stale chunks removed."""
         keep = {c.id for c in chunks}
         if existing is None:
             existing = self.existing_hashes(doc.doc_id)
-        entry = self._manifest_metadata(doc, chunks)
+        entry = self._manifest_metadata(doc, chunks, split)
         if (
             not any(vectors.get(spec) for spec in self.specs)
             and set(existing) == keep
@@ -239,7 +243,9 @@ class Store:
         return len(stale)
 
     @staticmethod
-    def _manifest_metadata(doc: Document, chunks: Sequence[Chunk]) -> dict[str, str | int]:
+    def _manifest_metadata(
+        doc: Document, chunks: Sequence[Chunk], split: str = ""
+    ) -> dict[str, str | int]:
         digest = hashlib.sha256("|".join(sorted(c.content_hash for c in chunks)).encode())
         return {
             "title": doc.title,
@@ -251,6 +257,7 @@ class Store:
             # Changes whenever any of the document's chunks does: readers find what changed
             # in the index from the manifest alone (`manifest_metadata`).
             "chunks_hash": digest.hexdigest()[:16],
+            "split": split,
         }
 
     def manifest_metadata(self) -> dict[str, dict[str, Any]]:
