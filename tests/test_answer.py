@@ -248,6 +248,21 @@ def test_a_yes_no_question_the_documents_leave_open_is_refused_with_the_gap(
     assert "not reported" in answer.text
 
 
+def test_who_is_eligible_is_refused_when_only_the_benefit_is_given(pipeline: Pipeline) -> None:
+    _write(
+        pipeline.settings.corpus,
+        {
+            "pass-ko.md": "# 교통\n\n## 주요 내용\n\n"
+            "K-패스를 전국에서 시행하고 월 최대 20만원을 지원한다.\n"
+        },
+    )
+    pipeline.ingest()
+    answer = pipeline.ask("K-패스 지원은 누가 받을 수 있어요?")
+    assert not answer.answered and answer.refusal == "no-detail", answer.text
+    assert "대상" in answer.text  # names what is missing
+    assert pipeline.ask("K-패스 지원은 한 달에 얼마예요?").answered
+
+
 def test_a_title_run_into_the_first_sentence_is_cut_from_the_quote(pipeline: Pipeline) -> None:
     _write(
         pipeline.settings.corpus,

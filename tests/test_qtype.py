@@ -4,7 +4,16 @@ from __future__ import annotations
 
 import pytest
 
-from policyqa.qtype import AMOUNT, BODY, DATE, PLACE, asked_details, gives_detail, is_yes_no
+from policyqa.qtype import (
+    AMOUNT,
+    BODY,
+    DATE,
+    ELIGIBILITY,
+    PLACE,
+    asked_details,
+    gives_detail,
+    is_yes_no,
+)
 
 
 @pytest.mark.parametrize(
@@ -35,7 +44,9 @@ from policyqa.qtype import AMOUNT, BODY, DATE, PLACE, asked_details, gives_detai
         ("포괄보조 담당 부처는 어디예요?", {BODY}),
         ("이 사업은 누가 주관해요?", {BODY}),
         # who benefits is not who is in charge
-        ("Who can get the transport support?", set()),
+        ("Who can get the transport support?", {ELIGIBILITY}),
+        ("K-패스 지원은 누가 받을 수 있어요?", {ELIGIBILITY}),
+        ("소득 기준 같은 게 있나요?", {ELIGIBILITY}),
     ],
 )
 def test_asked_details(question: str, kinds: set[str]) -> None:
@@ -117,3 +128,13 @@ def test_a_body_is_named_by_its_kind() -> None:
 )
 def test_yes_no_questions(question: str, yes_no: bool) -> None:
     assert is_yes_no(question) is yes_no
+
+
+def test_eligibility_is_a_group_or_a_condition() -> None:
+    question = "Who can get the transport support?"
+    assert gives_detail({ELIGIBILITY}, "Residents aged 65 or over receive it.", question)
+    assert gives_detail(
+        {ELIGIBILITY}, "만 19세 이상 청년이 신청할 수 있다.", "누가 받을 수 있어요?"
+    )
+    assert not gives_detail({ELIGIBILITY}, "Support is up to KRW 200,000 a month.", question)
+    assert not gives_detail({ELIGIBILITY}, "K-패스를 전국에서 시행한다.", "누가 받을 수 있어요?")

@@ -713,9 +713,12 @@ class Assistant:
             return None
         # A "not given" statement that gives the detail asked for is no gap: "do not say how
         # many of the 144 tasks belong here" still says there are 144.
+        # Only a figure or a date counts: "대상과 조건은 명시되지 않음" names the kind of
+        # detail asked for without giving it.
+        valued = asked & {qtype.AMOUNT, qtype.DATE}
         stated = [
             _says_not_given(c, passages, terms)
-            and not (asked and qtype.gives_detail(asked, c.span.text, question))
+            and not (valued and qtype.gives_detail(valued, c.span.text, question))
             for c in chosen
         ]
         if all(stated):

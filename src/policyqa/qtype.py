@@ -1,7 +1,8 @@
-"""What kind of detail a question asks for (an amount, a date, a place, a body) and whether a
-sentence gives one. Classic answer-type checking: a sentence that shares the question's words
-but holds no figure cannot answer "how much?", so such questions are refused rather than
-answered with a nearby fact. Pure functions over text; the region gazetteer is the only data.
+"""What kind of detail a question asks for (an amount, a date, a place, a body, who is eligible)
+and whether a sentence gives one. Classic answer-type checking: a sentence that shares the
+question's words but holds no figure cannot answer "how much?", so such questions are refused
+rather than answered with a nearby fact. Pure functions over text; the region gazetteer is the
+only data.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ AMOUNT = "amount"
 DATE = "date"
 PLACE = "place"
 BODY = "body"
+ELIGIBILITY = "eligibility"
 
 # Interrogatives only: "budget" or "규모" alone name a topic, "how much" / "얼마" ask a figure.
 # "when" and "where" also join clauses ("areas where transit is poor"), so they count only
@@ -52,7 +54,25 @@ _ASKS = {
         r"\bwho (?:runs|oversees|executes|implements|manages|leads|administers)\b",
         re.IGNORECASE,
     ),
+    # Who may benefit: answered by a group or a condition, not by what the benefit is.
+    ELIGIBILITY: re.compile(
+        r"누가\s?(?:받|신청|이용|혜택|지원\s?받|해당)|(?:지원|신청|수급|수혜)\s?(?:대상|자격|조건|요건)|"
+        r"자격\s?(?:요건|조건)|소득\s?(?:기준|요건|조건)|"
+        r"\bwho (?:can|could|may|will|would) (?:get|receive|apply|use|claim|qualify|benefit)\b|"
+        r"\bwho (?:is|are) eligible\b|\beligib(?:le|ility)\b|\bqualif(?:y|ies)\b|"
+        r"\bincome (?:limits?|thresholds?|criteria|tests?|requirements?)\b",
+        re.IGNORECASE,
+    ),
 }
+
+# A group of people or a condition on them: "청년", "만 65세 이상", "households below ...".
+_ELIGIBLE_GROUP = re.compile(
+    r"대상|자격|요건|조건|기준|소득|가구|세대|청년|노인|어르신|아동|학생|장애|거주|"
+    r"만\s?\d+\s?세|\d+\s?세\s?(?:이상|이하|미만)|"
+    r"\b(?:eligib\w*|criteri\w*|qualif\w*|residents?|households?|income|aged|citizens?|"
+    r"those who|anyone|everyone|students?|youth|young people|elderly|older people|families)\b",
+    re.IGNORECASE,
+)
 
 _NUMBER_WORDS = re.compile(
     r"\b(?:one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|twenty|thirty|"
@@ -153,6 +173,8 @@ def gives_detail(kinds: Set[str], sentence: str, question: str) -> bool:
             return True
         if _new_match(_LOCATED_NAME, sentence, question):
             return True
+    if ELIGIBILITY in kinds and _new_match(_ELIGIBLE_GROUP, sentence, question):
+        return True
     return BODY in kinds and _new_match(_BODY_NAME, sentence, question)
 
 
