@@ -263,6 +263,25 @@ def test_who_is_eligible_is_refused_when_only_the_benefit_is_given(pipeline: Pip
     assert pipeline.ask("K-패스 지원은 한 달에 얼마예요?").answered
 
 
+def test_a_gap_list_outweighs_figures_on_something_else(pipeline: Pipeline) -> None:
+    _write(
+        pipeline.settings.corpus,
+        {
+            "harbour-en.md": "# Harbour plan\n\n## Measures\n\n"
+            "The plan sets up a harbour fund, next to block grants of KRW 2 trillion in 2026.\n\n"
+            "The harbour fund sits inside the regional account, with block grants of KRW 1 "
+            "trillion.\n\n"
+            "The harbour fund and the ferry fund share one board, set up in 2025.\n\n"
+            "## Gaps in the public record\n\n"
+            "- The size of the harbour fund and when it takes effect.\n"
+        },
+    )
+    pipeline.ingest()
+    answer = pipeline.ask("How big will the harbour fund be?")
+    assert not answer.answered and answer.refusal == "not-specified", answer.text
+    assert "The size of the harbour fund" in answer.text
+
+
 def test_a_title_run_into_the_first_sentence_is_cut_from_the_quote(pipeline: Pipeline) -> None:
     _write(
         pipeline.settings.corpus,

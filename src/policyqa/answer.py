@@ -129,6 +129,11 @@ def _distinctive_region_tokens(tokenize: Tokenize) -> dict[str, frozenset[str]]:
     }
 
 
+_INTERROGATIVE = re.compile(
+    r"\bhow (?:much|many|big|large|high|long|far|soon|often|old)\b", re.IGNORECASE
+)
+
+
 class QuestionTerms:
     """The question's informative tokens with IDF weights, and their translations' tokens."""
 
@@ -145,6 +150,8 @@ class QuestionTerms:
         mentions = regions.find_regions(question)
         for match in sorted(mentions, key=lambda m: -m.start):
             question = question[: match.start] + " " + question[match.start + len(match.mention) :]
+        # "how big" asks for a figure: "big" is not what the question is about.
+        question = _INTERROGATIVE.sub(" ", question)
         self.weights = dict(idf(_subject_terms(tokenize(question))))
         self.region_terms: list[set[str]] = []
         if mentions:
@@ -186,10 +193,11 @@ class QuestionTerms:
     def names_subject(self, text: str) -> bool:
         """Whether `text` holds one of the question's terms besides its region (or their
         translations); true for a question that has no other terms."""
-        if not self.weights and not self.translated:
+        place = set().union(*self.region_terms)  # translations include the region's names
+        subject = (set(self.weights) | set(self.translated)) - place
+        if not subject:
             return True
-        tokens = set(self.tokenize(text))
-        return any(t in tokens for t in self.weights) or any(t in tokens for t in self.translated)
+        return bool(subject & set(self.tokenize(text)))
 
     def missing(self, tokens: set[str], limit: int = 4) -> list[str]:
         """The rarest question terms that `tokens` lacks (for telling the user what is missing)."""
@@ -631,7 +639,7 @@ class Assistant:
         chosen = select_sentences(
             candidates, self.searcher.tokenizer.tokenize, max_sentences or self.max_sentences
         )
-        gap = self._stated_gap(chosen, passages, terms, standalone, details)
+        gap = self._stated_gap(chosen, passages, terms, standalone, details, candidates)
         if gap is not None:
             yield from self._not_specified(answer, gap, passages, started)
             return
@@ -703,10 +711,12 @@ class Assistant:
         terms: QuestionTerms,
         question: str,
         asked: set[str],
+        candidates: Sequence[Candidate] = (),
     ) -> Candidate | None:
         """The sentence to refuse with when the documents say that what was asked is not given:
-        the leading sentence, or, when a figure/date/place is asked for, a gap statement that
-        is at least as much about the question as every sentence giving such a detail."""
+        the leading sentence, or, when a detail (a figure, a date, ...) is asked for, a gap
+        statement in any passage that is at least as much about the question as every chosen
+        sentence giving such a detail."""
         if not chosen or _ASKS_STATUS.search(question) or requested_language(question):
             # "Is it confirmed?" is answered by "it is not confirmed"; "what is X called in
             # English?" by any sentence that uses the term, gap statement or not.
@@ -716,11 +726,13 @@ class Assistant:
         # Only a figure or a date counts: "대상과 조건은 명시되지 않음" names the kind of
         # detail asked for without giving it.
         valued = asked & {qtype.AMOUNT, qtype.DATE}
-        stated = [
-            _says_not_given(c, passages, terms)
-            and not (valued and qtype.gives_detail(valued, c.span.text, question))
-            for c in chosen
-        ]
+
+        def says_not_given(c: Candidate) -> bool:
+            return _says_not_given(c, passages, terms) and not (
+                valued and qtype.gives_detail(valued, c.span.text, question)
+            )
+
+        stated = [says_not_given(c) for c in chosen]
         if all(stated):
             return chosen[0]  # nothing but "not given" statements, whatever they name
         gaps = [
@@ -728,6 +740,17 @@ class Assistant:
             for c, says in zip(chosen, stated, strict=True)
             if says and self._about_the_question(c, question)
         ]
+        if asked:
+            # A gap list further down ("the size of the account and when it takes effect")
+            # outweighs chosen sentences that hold figures on something else.
+            gaps += [
+                c
+                for c in candidates
+                if c not in chosen
+                and self._about_the_question(c, question)
+                and terms.names_subject(c.span.text)  # not only the region
+                and says_not_given(c)
+            ]
         if not gaps:
             return None
         first = chosen[0]  # the passage of the best sentence comes first in reading order
