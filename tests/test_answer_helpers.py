@@ -42,6 +42,8 @@ def _terms(question: str) -> QuestionTerms:
         "예산 규모는 명시되지 않음",
         "사업비는 아직 확정되지 않았다.",
         "구체적인 일정은 미정이다.",
+        "Public reports do not confirm whether the list was fixed.",
+        "세종을 포함하는지는 확인할 수 없다.",
     ],
 )
 def test_not_specified_phrases_are_detected(text: str) -> None:

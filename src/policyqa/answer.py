@@ -37,7 +37,8 @@ MAX_QUESTION_CHARS = 2000
 _NOT_SPECIFIED = re.compile(
     r"\bnot (?:been |yet )?(?:specified|given|listed|reported|disclosed|made public|published|"
     r"confirmed|described|stated|named|set|decided|known|clear)\b|\bunknown\b|\bunconfirmed\b|"
-    r"\bremains? unclear\b|\bdo(?:es)? not (?:specify|say|give|list|state|name)\b|"
+    r"\bremains? unclear\b|\bdo(?:es)? not (?:specify|say|give|list|state|name|confirm|mention|"
+    r"disclose|show)\b|"
     r"\bgaps in the (?:public )?record\b|\bno (?:\w+ ){0,4}(?:is|are|was|were|has been|have been) "
     r"(?:given|reported|specified|named|listed)\b|"
     r"(?:명시|공개|확인|발표|보도|제시|확정|기재|언급|결정|알려|밝혀|특정|나와\s?있)"
@@ -226,10 +227,10 @@ def score_candidates(
         if _SOURCES_SECTION.search(chunk.section):
             continue  # a list of sources is not an answer
         previous: set[str] = set()
-        for span in sentence_spans(chunk.text):
-            if _SOURCES_SECTION.search(span_section(chunk, span)):
+        for sentence in sentence_spans(chunk.text):
+            if _SOURCES_SECTION.search(span_section(chunk, sentence)):
                 continue  # nor is a list of sources that starts inside the chunk
-            span = _without_title(span, chunk.title)
+            span = _without_title(sentence, chunk.title)
             if span is None:
                 continue  # the document's title line says nothing the title does not
             tokens = set(terms.tokenize(span.text))
