@@ -293,6 +293,23 @@ def test_a_title_run_into_the_first_sentence_is_cut_from_the_quote(pipeline: Pip
     assert not any(c.quote.startswith("Ferry Plan") for c in answer.citations)
 
 
+def test_a_heading_run_into_the_first_sentence_is_cut_from_the_quote(
+    pipeline: Pipeline,
+) -> None:
+    _write(
+        pipeline.settings.corpus,
+        {
+            # a heading too long to end a line unit by its length alone
+            "port-en.txt": "Port plan\n\n2. Ferry links between the mainland and the outer "
+            "islands\nThe island ferry terminal opens in 2027 after a rebuild.\n"
+        },
+    )
+    pipeline.ingest()
+    answer = pipeline.ask("When does the island ferry terminal open?")
+    assert answer.answered and "2027" in answer.text, answer.text
+    assert answer.citations[0].quote.startswith("The island ferry terminal"), answer.citations
+
+
 def test_a_gap_statement_that_gives_the_figure_asked_for_is_not_a_refusal(
     pipeline: Pipeline,
 ) -> None:

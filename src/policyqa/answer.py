@@ -21,6 +21,7 @@ from .lexical import QUESTION_WORDS
 from .load import detect_language
 from .models import Chunk, Passage
 from .retrieve import requested_language
+from .split import heading_style
 from .text import (
     Span,
     clean_question,
@@ -231,6 +232,8 @@ def score_candidates(
             if _SOURCES_SECTION.search(span_section(chunk, sentence)):
                 continue  # nor is a list of sources that starts inside the chunk
             span = _without_title(sentence, chunk.title)
+            if span is not None:
+                span = _without_heading(span, chunk.text)
             if span is None:
                 continue  # the document's title line says nothing the title does not
             tokens = set(terms.tokenize(span.text))
@@ -272,6 +275,30 @@ def _without_title(span: Span, title: str) -> Span | None:
     if len(rest.strip()) < 12:
         return None
     return Span(rest, span.start + found.end())
+
+
+# Numbered and Markdown headings; not "○ ..." or "제2조(정의) ..." lines, which hold content.
+_SECTION_HEADINGS = ("md", "num", "num2", "roman", "ganada", "chapter", "part")
+
+
+def _without_heading(span: Span, text: str) -> Span:
+    """The sentence without a section heading that the PDF line-joining ran into it ("A
+    different grouping: ... "Gangwon·Jeju" The finance ministry's ..."): a heading names the
+    section, and read as part of the sentence it makes the sentence look about more than it is."""
+    line_start = text.rfind("\n", 0, span.start) + 1
+    line_end = text.find("\n", span.start)
+    if line_end < 0 or line_end >= span.start + len(span.text):
+        return span  # the sentence does not run past its first line
+    style = heading_style(text[line_start:line_end])
+    if style is None or not style[0].startswith(_SECTION_HEADINGS):
+        return span
+    if re.search(r"[.다요]\s*$", text[line_start:line_end]):
+        return span  # a numbered sentence, not a heading
+    rest = span.text[line_end + 1 - span.start :]
+    stripped = rest.lstrip()
+    if len(stripped) < 12:
+        return span
+    return Span(stripped, span.start + len(span.text) - len(stripped))
 
 
 # A sentence's share of the question terms counted with the previous sentence's, discounted.
