@@ -90,6 +90,21 @@ def test_not_specified_clause_matching_a_translated_term_counts() -> None:
     assert is_not_specified("The budget has not been disclosed.", terms)
 
 
+def test_question_form_words_are_not_subject_terms() -> None:
+    assert set(_terms("How big is the harbour fund?").weights) >= {"harbour", "fund"}
+    assert "big" not in _terms("How big is the harbour fund?").weights
+    assert "strategy" not in _terms("What does this strategy mean for Jeju?").weights
+    assert not any(t.startswith("정책") for t in _terms("이 정책의 목표는 뭐예요?").weights)
+    assert any(t.startswith("정책") for t in _terms("교통 정책의 목표는 뭐예요?").weights)
+
+
+def test_one_alternative_translation_is_enough() -> None:
+    terms = QuestionTerms("목표가 뭐예요?", _tokenize, _idf, translations=[["target", "goal"]])
+    # "target" alone meets the whole group: "goal" is another wording, not another term
+    assert terms.coverage({"target"}) == pytest.approx(1.0)
+    assert terms.coverage({"unrelated"}) == pytest.approx(0.0)
+
+
 def test_region_in_question_is_a_region_term_not_a_word() -> None:
     terms = _terms("What is the budget for Changwon?")
     assert "changwon" not in terms.weights

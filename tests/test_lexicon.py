@@ -169,3 +169,11 @@ def test_romanized_forms_maps_latin_to_hangul_for_multi_syllable_words() -> None
 
 def test_romanized_forms_skips_short_romanisations() -> None:
     assert romanized_forms(["오이"]) == {}  # "oi": too short to be a useful search form
+
+
+def test_translations_are_grouped_by_the_word_they_translate(lexicon: Lexicon) -> None:
+    groups = lexicon.translate_groups("포괄보조 목표는?")
+    target = next(g for g in groups if "target" in g)
+    assert "goal" in target  # alternatives for 목표, one group
+    assert not any("target" in g for g in groups if g is not target)
+    assert lexicon.translate("포괄보조 목표는?") == [t for g in groups for t in g]

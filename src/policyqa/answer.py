@@ -132,7 +132,12 @@ def _distinctive_region_tokens(tokenize: Tokenize) -> dict[str, frozenset[str]]:
 
 
 _INTERROGATIVE = re.compile(
-    r"\bhow (?:much|many|big|large|high|long|far|soon|often|old)\b", re.IGNORECASE
+    r"\bhow (?:much|many|big|large|high|long|far|soon|often|old)\b|"
+    # "this policy" / "이 정책" points at what the documents are about; it is not a term the
+    # answer must contain ("이 정책이 숫자로 내건 목표" asks about targets).
+    r"\bthis (?:policy|strategy|plan|blueprint|programme|program|scheme)\b|"
+    r"(?<![가-힣])(?:이|이번)\s?(?:정책|전략|계획|설계도|방안)(?:[이가은는을를의에]|에서)?(?![가-힣])",
+    re.IGNORECASE,
 )
 
 
@@ -144,8 +149,10 @@ class QuestionTerms:
         question: str,
         tokenize: Tokenize,
         idf: Callable[[Sequence[str]], Mapping[str, float]],
-        translations: Sequence[str] = (),
+        translations: Sequence[str | Sequence[str]] = (),
     ) -> None:
+        """`translations`: the other language's terms for the question's words; a list inside
+        holds alternatives for one word ("target", "goal"), of which one is enough."""
         self.tokenize = tokenize
         # A place stands for its region: "Changwon" is answered by a passage on the Southeast
         # pole, so a region counts as one term, met by any of its names in either language.
@@ -161,8 +168,25 @@ class QuestionTerms:
             for group in dict.fromkeys(m.group for m in mentions):
                 self.region_terms.append(set(distinctive[group]))
         self.region_weight = max(self.weights.values(), default=3.0)
-        translated = _subject_terms(tokenize(" ".join(translations)))
-        self.translated = dict(idf([t for t in translated if t not in self.weights]))
+        # Each group: its alternatives' tokens with IDF weights. Region names are left out:
+        # the region counts once, through `region_terms`.
+        place = set().union(*self.region_terms)
+        self.translated: dict[str, float] = {}
+        self.translated_groups: list[list[dict[str, float]]] = []
+        for group in translations:
+            alternatives = []
+            for term in [group] if isinstance(group, str) else group:
+                tokens = [
+                    t
+                    for t in _subject_terms(tokenize(term))
+                    if t not in self.weights and t not in place and t not in self.translated
+                ]
+                if tokens:
+                    alternatives.append(dict(idf(tokens)))
+            if alternatives:
+                self.translated_groups.append(alternatives)
+                for weights in alternatives:
+                    self.translated.update(weights)
         self.language = "ko" if is_korean(question) else "en"
 
     @property
@@ -188,8 +212,20 @@ class QuestionTerms:
         own = (sum(w for t, w in self.weights.items() if t in tokens) + region_met) / total
         if not self.translated or not translated:
             return own
-        other_total = sum(self.translated.values()) + region_total
-        other = sum(w for t, w in self.translated.items() if t in tokens) + region_met
+        other_total = region_total
+        other = region_met
+        for alternatives in self.translated_groups:
+            # One alternative is enough: the group counts as its heaviest wording, met as far
+            # as its best-met wording is.
+            heaviest = max(sum(a.values()) for a in alternatives)
+            met = max(
+                sum(w for t, w in a.items() if t in tokens) / (sum(a.values()) or 1.0)
+                for a in alternatives
+            )
+            other_total += heaviest
+            other += heaviest * met
+        if other_total <= 0:
+            return own
         return max(own, other / other_total)
 
     def names_subject(self, text: str) -> bool:
@@ -635,7 +671,7 @@ class Assistant:
                 standalone = f"{standalone} ({regions.describe(group, language)})"
         passages = self._retrieve(standalone, filters)
         state = self.searcher.lexical()
-        translations = state.lexicon.translate(standalone)
+        translations = state.lexicon.translate_groups(standalone)
         terms = QuestionTerms(
             standalone, self.searcher.tokenizer.tokenize, state.index.idf, translations
         )

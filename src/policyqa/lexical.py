@@ -248,6 +248,8 @@ QUESTION_WORDS = frozenset(
         "goe",
         "get",
         "해당",
+        "숫자",  # "숫자로 내건 목표" asks for figures, as "얼마" does: the form, not the subject
+        "수치",
         "담당자",
         "주민",
         "시민",

@@ -173,6 +173,7 @@ GLOSSARY: tuple[tuple[tuple[str, ...], tuple[str, ...]], ...] = (
     (("교육",), ("education",)),
     (("의료", "병원"), ("medical", "healthcare", "hospital")),
     (("의사",), ("doctor", "doctors")),
+    (("의대", "의과대학"), ("medical school", "medical schools")),
     (("교통",), ("transport", "transportation")),
     (("철도",), ("railway", "rail")),
     (("도로",), ("road", "roads")),
@@ -295,6 +296,12 @@ class Lexicon:
         A Korean term inside a longer matched term does not add its own translation
         ("국가균형성장" adds "national balanced growth", not also "growth").
         """
+        groups = self.translate_groups(question)
+        return list(dict.fromkeys(term for group in groups for term in group))
+
+    def translate_groups(self, question: str) -> list[list[str]]:
+        """The same terms, grouped by the question's words they translate: "목표" gives
+        ["target", "goal"], alternatives of which one is enough."""
         text = unicodedata.normalize("NFC", question)
         lower = text.lower()
         out: list[str] = []
@@ -315,13 +322,15 @@ class Lexicon:
                 candidates.append((match.start, match.start + len(match.mention), term))
         # Longest spans first; a span inside an already-taken one is skipped.
         candidates.sort(key=lambda c: (-(c[1] - c[0]), c[0]))
+        groups: dict[tuple[int, int], list[str]] = {}
         for start, end, term in candidates:
             if any(s <= start and end <= e and (s, e) != (start, end) for s, e in covered):
                 continue
             covered.append((start, end))
             if term not in out and term.lower() not in lower:
                 out.append(term)
-        return out
+                groups.setdefault((start, end), []).append(term)
+        return list(groups.values())
 
 
 # -- Revised Romanization: Korean proper nouns appear romanised in English documents ------------
