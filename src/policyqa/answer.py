@@ -173,9 +173,9 @@ class QuestionTerms:
         place = set().union(*self.region_terms)
         self.translated: dict[str, float] = {}
         self.translated_groups: list[list[dict[str, float]]] = []
-        for group in translations:
+        for entry in translations:
             alternatives = []
-            for term in [group] if isinstance(group, str) else group:
+            for term in [entry] if isinstance(entry, str) else entry:
                 tokens = [
                     t
                     for t in _subject_terms(tokenize(term))
