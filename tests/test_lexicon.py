@@ -177,3 +177,15 @@ def test_translations_are_grouped_by_the_word_they_translate(lexicon: Lexicon) -
     assert "goal" in target  # alternatives for 목표, one group
     assert not any("target" in g for g in groups if g is not target)
     assert lexicon.translate("포괄보조 목표는?") == [t for g in groups for t in g]
+
+
+def test_a_korean_term_must_not_straddle_a_morpheme_boundary(lexicon: Lexicon) -> None:
+    from policyqa.lexical import Tokenizer
+
+    tokenizer = Tokenizer()
+    question = "전북이 특별자치도로 출범한 게 언제예요?"
+    assert "road" in lexicon.translate(question)  # plain substring matching: 자치"도로"
+    assert "road" not in lexicon.translate(question, tokenizer.boundaries)
+    # a term inside one compound still counts
+    assert "mega-region" in lexicon.translate("초광역특별협약은 뭐예요?", tokenizer.boundaries)
+    assert "medical" in lexicon.translate("지역의료 대책은?", tokenizer.boundaries)

@@ -671,7 +671,9 @@ class Assistant:
                 standalone = f"{standalone} ({regions.describe(group, language)})"
         passages = self._retrieve(standalone, filters)
         state = self.searcher.lexical()
-        translations = state.lexicon.translate_groups(standalone)
+        translations = state.lexicon.translate_groups(
+            standalone, self.searcher.tokenizer.boundaries
+        )
         terms = QuestionTerms(
             standalone, self.searcher.tokenizer.tokenize, state.index.idf, translations
         )

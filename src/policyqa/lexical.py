@@ -320,6 +320,18 @@ class Tokenizer:
     def tokenize(self, text: str) -> list[str]:
         return self.tokenize_many([text])[0]
 
+    def boundaries(self, text: str) -> set[int]:
+        """Offsets in `text` where a word or a Korean morpheme starts or ends (every offset
+        next to a character that is not Hangul counts)."""
+        out = {0, len(text)}
+        for i, ch in enumerate(text):
+            if not _HANGUL.match(ch):
+                out.update((i, i + 1))
+        if _HANGUL.search(text):
+            for token in self.kiwi.tokenize(text):
+                out.update((token.start, token.start + token.len))
+        return out
+
     def tokenize_many(self, texts: Sequence[str]) -> list[list[str]]:
         results: list[list[str] | None] = [None] * len(texts)
         korean_idx = [i for i, t in enumerate(texts) if _HANGUL.search(t)]

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Set
 from dataclasses import dataclass
 
 from . import regions
@@ -290,20 +290,29 @@ class Lexicon:
     def from_texts(cls, texts: Iterable[str]) -> Lexicon:
         return cls(pair for text in texts for pair in mine_term_pairs(text))
 
-    def translate(self, question: str) -> list[str]:
+    def translate(
+        self, question: str, boundaries: Callable[[str], Set[int]] | None = None
+    ) -> list[str]:
         """Other-language terms for the terms in `question`, most specific (longest) first.
 
         A Korean term inside a longer matched term does not add its own translation
         ("국가균형성장" adds "national balanced growth", not also "growth").
         """
-        groups = self.translate_groups(question)
+        groups = self.translate_groups(question, boundaries)
         return list(dict.fromkeys(term for group in groups for term in group))
 
-    def translate_groups(self, question: str) -> list[list[str]]:
+    def translate_groups(
+        self, question: str, boundaries: Callable[[str], Set[int]] | None = None
+    ) -> list[list[str]]:
         """The same terms, grouped by the question's words they translate: "목표" gives
-        ["target", "goal"], alternatives of which one is enough."""
+        ["target", "goal"], alternatives of which one is enough.
+
+        `boundaries` gives the offsets where the question's Korean morphemes start and end; a
+        Korean term must not straddle one ("도로" is not in "특별자치도로", which is 특별자치도
+        + 로), though it may sit inside one compound ("초광역" in "초광역특별협약")."""
         text = unicodedata.normalize("NFC", question)
         lower = text.lower()
+        allowed = boundaries(text) if boundaries is not None else None
         out: list[str] = []
         covered: list[tuple[int, int]] = []
         candidates: list[tuple[int, int, str]] = []
@@ -312,6 +321,10 @@ class Lexicon:
             pair = self.pairs[i]
             if _KO_SCRIPT.search(pair.ko):
                 start = text.find(pair.ko)
+                while start >= 0 and allowed is not None:
+                    if _aligned(start, start + len(pair.ko), allowed):
+                        break
+                    start = text.find(pair.ko, start + 1)
                 if start >= 0:
                     candidates.append((start, start + len(pair.ko), pair.en))
             for found in _english_occurrences(lower, pair.en):
@@ -331,6 +344,13 @@ class Lexicon:
                 out.append(term)
                 groups.setdefault((start, end), []).append(term)
         return list(groups.values())
+
+
+def _aligned(start: int, end: int, boundaries: Set[int]) -> bool:
+    """A match that starts and ends on morpheme boundaries, or lies inside one morpheme."""
+    if start in boundaries and end in boundaries:
+        return True
+    return not any(b in boundaries for b in range(start + 1, end))
 
 
 # -- Revised Romanization: Korean proper nouns appear romanised in English documents ------------

@@ -338,7 +338,7 @@ class HybridSearcher:
         cached = self._translations.get(key)
         if cached is not None:
             return list(cached)  # an answer searches the same question up to three times
-        terms = state.lexicon.translate(query)
+        terms = state.lexicon.translate(query, self.tokenizer.boundaries)
         if language == "ko":
             for token in self.tokenizer.tokenize(query):
                 latin = romanize(token) if len(token) >= 2 else ""
