@@ -282,6 +282,26 @@ def test_a_gap_list_outweighs_figures_on_something_else(pipeline: Pipeline) -> N
     assert "The size of the harbour fund" in answer.text
 
 
+def test_a_list_question_needs_the_items(pipeline: Pipeline) -> None:
+    _write(
+        pipeline.settings.corpus,
+        {
+            "special-ko.md": "# 특례\n\n## 개정\n\n"
+            "2023년 전부개정으로 특례법에 4개 분야 특례가 담겼다.\n"
+        },
+    )
+    pipeline.ingest()
+    answer = pipeline.ask("특례법 4개 분야가 구체적으로 뭐예요?")
+    assert not answer.answered and answer.refusal == "no-detail", answer.text
+    _write(
+        pipeline.settings.corpus,
+        {"fields-ko.md": "# 분야\n\n특례법의 4개 분야는 교육, 산업, 환경, 문화이다.\n"},
+    )
+    pipeline.ingest()
+    answer = pipeline.ask("특례법 4개 분야가 구체적으로 뭐예요?")
+    assert answer.answered and "교육, 산업" in answer.text, answer.text
+
+
 def test_a_title_run_into_the_first_sentence_is_cut_from_the_quote(pipeline: Pipeline) -> None:
     _write(
         pipeline.settings.corpus,

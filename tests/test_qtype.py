@@ -9,6 +9,7 @@ from policyqa.qtype import (
     BODY,
     DATE,
     ELIGIBILITY,
+    LIST,
     PLACE,
     asked_details,
     gives_detail,
@@ -47,6 +48,10 @@ from policyqa.qtype import (
         ("Who can get the transport support?", {ELIGIBILITY}),
         ("K-패스 지원은 누가 받을 수 있어요?", {ELIGIBILITY}),
         ("소득 기준 같은 게 있나요?", {ELIGIBILITY}),
+        ("특례가 들어간 4개 분야가 구체적으로 뭐예요?", {LIST}),
+        ("3대 분야는 무엇인가요?", {LIST}),
+        ("What are the three areas?", {LIST}),
+        ("Which measures name Daegu directly?", set()),
     ],
 )
 def test_asked_details(question: str, kinds: set[str]) -> None:
@@ -138,3 +143,12 @@ def test_eligibility_is_a_group_or_a_condition() -> None:
     )
     assert not gives_detail({ELIGIBILITY}, "Support is up to KRW 200,000 a month.", question)
     assert not gives_detail({ELIGIBILITY}, "K-패스를 전국에서 시행한다.", "누가 받을 수 있어요?")
+
+
+def test_a_list_is_answered_by_an_enumeration() -> None:
+    question = "4개 분야가 구체적으로 뭐예요?"
+    assert gives_detail({LIST}, "교육, 산업, 환경, 문화 분야의 특례가 담겼다.", question)
+    assert gives_detail({LIST}, "The areas are growth, connection and the base.", "What are the 3?")
+    assert not gives_detail({LIST}, "2023년 12월 전부개정으로 4개 분야 특례가 담겼다.", question)
+    # the separators of a date are not items
+    assert not gives_detail({LIST}, "It took effect on 2024-01-18.", "What are the four?")

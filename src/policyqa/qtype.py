@@ -1,8 +1,8 @@
-"""What kind of detail a question asks for (an amount, a date, a place, a body, who is eligible)
-and whether a sentence gives one. Classic answer-type checking: a sentence that shares the
-question's words but holds no figure cannot answer "how much?", so such questions are refused
-rather than answered with a nearby fact. Pure functions over text; the region gazetteer is the
-only data.
+"""What kind of detail a question asks for (an amount, a date, a place, a body, who is eligible,
+the members of a list) and whether a sentence gives one. Classic answer-type checking: a
+sentence that shares the question's words but holds no figure cannot answer "how much?", so
+such questions are refused rather than answered with a nearby fact. Pure functions over text;
+the region gazetteer is the only data.
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ DATE = "date"
 PLACE = "place"
 BODY = "body"
 ELIGIBILITY = "eligibility"
+LIST = "list"
 
 # Interrogatives only: "budget" or "규모" alone name a topic, "how much" / "얼마" ask a figure.
 # "when" and "where" also join clauses ("areas where transit is poor"), so they count only
@@ -63,7 +64,19 @@ _ASKS = {
         r"\bincome (?:limits?|thresholds?|criteria|tests?|requirements?)\b",
         re.IGNORECASE,
     ),
+    # The members of a set the question counts or asks to be spelled out ("4개 분야가 구체적으로
+    # 뭐예요?", "what are the four fields?"): answered by an enumeration.
+    LIST: re.compile(
+        r"(?:\d+|몇|두|세|네|다섯)\s?(?:개|가지|대)\s?[가-힣]*\s?(?:이|가|은|는)?\s?(?:구체적으로\s?)?"
+        r"(?:뭐|무엇|어떤)|구체적으로\s?(?:뭐|무엇|어떤)|"
+        r"\bwhat are the (?:\d+|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve)\b|"
+        r"\bwhich ones\b|\blist (?:the|them|all)\b",
+        re.IGNORECASE,
+    ),
 }
+
+# Separators of an enumeration: "경제권, 생활권, 추진기반", "A·B·C", "A, B and C".
+_LIST_SEPARATOR = re.compile(r"[,·、/]|\s및\s|\sand\s|\sor\s|\s또는\s")
 
 # A group of people or a condition on them: "청년", "만 65세 이상", "households below ...".
 _ELIGIBLE_GROUP = re.compile(
@@ -175,6 +188,8 @@ def gives_detail(kinds: Set[str], sentence: str, question: str) -> bool:
             return True
     if ELIGIBILITY in kinds and _new_match(_ELIGIBLE_GROUP, sentence, question):
         return True
+    if LIST in kinds and len(_LIST_SEPARATOR.findall(_CALENDAR.sub(" ", sentence))) >= 2:
+        return True  # three or more items named
     return BODY in kinds and _new_match(_BODY_NAME, sentence, question)
 
 
