@@ -11,6 +11,7 @@ from policyqa.answer import (
     is_not_specified,
     select_sentences,
 )
+from policyqa.models import Chunk
 from policyqa.text import Span
 
 _STOP = frozenset(["the", "a", "an", "is", "are", "of", "for", "in", "to", "what", "when", "does"])
@@ -205,3 +206,67 @@ def test_select_returns_reading_order_grouped_by_passage() -> None:
     )
     chosen = select_sentences(cands, _tokenize, 3)
     assert [(c.passage_index, c.span.start) for c in chosen] == [(1, 0), (1, 50), (0, 10)]
+
+
+# -- complete_sentences -----------------------------------------------------------------------
+
+
+def _chunk(text: str, ordinal: int, outline: str = "") -> Chunk:
+    return Chunk(
+        id=f"d.pdf#p1#c{ordinal}",
+        doc_id="d.pdf",
+        title="D",
+        page=1,
+        page_label="1",
+        section="1. Status",
+        language="en",
+        text=text,
+        content_hash=str(ordinal),
+        ordinal=ordinal,
+        outline=outline,
+    )
+
+
+def test_sentences_cut_at_chunk_edges_are_completed_from_the_overlap() -> None:
+    from policyqa.answer import complete_sentences
+
+    first = _chunk(
+        "Jeju has held that status since 1 July 2006. Jeonbuk is the newest of the three "
+        "special provinces, after Jeju and Gangwon",
+        0,
+    )
+    second = _chunk(
+        "newest of the three special provinces, after Jeju and Gangwon (since 11 June 2023). "
+        "It is not part of the Honam pole.",
+        1,
+    )
+    done = complete_sentences(first, None, second)
+    assert done.text.endswith("after Jeju and Gangwon (since 11 June 2023).")
+    done = complete_sentences(second, first, None)
+    assert done.text.startswith("Jeonbuk is the newest of the three special provinces")
+    assert done.text.endswith(second.text)
+    # a chunk that starts and ends on sentence boundaries is left as it is
+    whole = _chunk("It is not part of the Honam pole. It has its own sheet.", 2)
+    assert complete_sentences(whole, second, None) is whole
+
+
+def test_completion_moves_the_outline_with_the_text() -> None:
+    import json
+
+    from policyqa.answer import complete_sentences
+    from policyqa.split import section_at
+
+    first = _chunk(
+        "Intro sentence here. The launch took place in the harbour town of Seogwipo in the south",
+        0,
+    )
+    text = (
+        "took place in the harbour town of Seogwipo in the south in 2006.\n2. Later\n"
+        "More text follows here."
+    )
+    outline = json.dumps([[0, "1. Status"], [text.index("2. Later"), "2. Later"]])
+    second = _chunk(text, 1, outline=outline)
+    done = complete_sentences(second, first, None)
+    assert done.text.startswith("The launch took place")
+    assert section_at(done, done.text.index("Seogwipo")) == "1. Status"
+    assert section_at(done, done.text.index("More text")) == "2. Later"

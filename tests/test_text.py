@@ -176,3 +176,14 @@ def test_table_cells_extracted_one_per_line_are_not_joined_into_one_sentence() -
     assert all("What it does" not in t or len(t) < 40 for t in texts), texts
     # a wrapped prose sentence is still joined
     assert any(t.startswith("The table lists") and t.endswith("nothing else.") for t in texts)
+
+
+def test_a_colon_inside_an_open_parenthesis_ends_no_sentence() -> None:
+    from policyqa.text import sentence_spans
+
+    text = (
+        'Area. "economic sphere: growth" (경제권:\n성장과 집중), the first of three areas.\n'
+        "Next one."
+    )
+    spans = [s.text for s in sentence_spans(text)]
+    assert '"economic sphere: growth" (경제권:\n성장과 집중), the first of three areas.' in spans

@@ -8,7 +8,9 @@ nothing verifiable remains, or when the documents themselves say the thing is no
 
 from __future__ import annotations
 
+import dataclasses
 import functools
+import json
 import re
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence, Set
@@ -21,7 +23,7 @@ from .lexical import QUESTION_WORDS
 from .load import detect_language
 from .models import Chunk, Passage
 from .retrieve import requested_language
-from .split import heading_style
+from .split import chunk_id, heading_style
 from .text import (
     Span,
     clean_question,
@@ -335,6 +337,48 @@ def _without_heading(span: Span, text: str) -> Span:
     if len(stripped) < 12:
         return span
     return Span(stripped, span.start + len(span.text) - len(stripped))
+
+
+_EDGE = 40  # characters of a chunk's edge looked for in its neighbour (chunks overlap)
+_MAX_COMPLETION = 400  # longest piece of a sentence taken from a neighbour
+
+
+def complete_sentences(chunk: Chunk, previous: Chunk | None, following: Chunk | None) -> Chunk:
+    """`chunk` with the sentence it starts in the middle of begun from `previous`, and the one
+    it ends in the middle of finished from `following` (where they overlap it); the same
+    chunk when neither applies. Outline offsets move with the text."""
+    prefix = suffix = ""
+    text = chunk.text
+    if previous is not None and len(text) >= _EDGE:
+        at = previous.text.rfind(text[:_EDGE])
+        if at > 0:
+            joined = previous.text[:at] + text
+            for span in sentence_spans(joined):
+                if span.start < at < span.start + len(span.text):
+                    prefix = joined[span.start : at]
+                    break
+    if following is not None and len(text) >= _EDGE:
+        at = following.text.find(text[-_EDGE:])
+        if at >= 0:
+            joined = text + following.text[at + _EDGE :]
+            for span in sentence_spans(joined):
+                end = span.start + len(span.text)
+                if span.start < len(text) < end:
+                    suffix = joined[len(text) : end]
+                    break
+    if len(prefix) > _MAX_COMPLETION:
+        prefix = ""
+    if len(suffix) > _MAX_COMPLETION:
+        suffix = ""
+    if not prefix and not suffix:
+        return chunk
+    outline = chunk.outline
+    if outline and prefix:
+        marks = json.loads(outline)
+        outline = json.dumps(
+            [[m[0] + len(prefix) if m[0] else 0, m[1]] for m in marks], ensure_ascii=False
+        )
+    return dataclasses.replace(chunk, text=prefix + text + suffix, outline=outline)
 
 
 # A sentence's share of the question terms counted with the previous sentence's, discounted.
@@ -761,7 +805,21 @@ class Assistant:
                 if passage.chunk.id not in seen:
                     seen.add(passage.chunk.id)
                     passages.append(passage)
-        return passages
+        return [self._with_whole_sentences(p) for p in passages]
+
+    def _with_whole_sentences(self, passage: Passage) -> Passage:
+        """The passage with the sentences it cuts at its edges completed from the neighbouring
+        chunks of the same page (chunks overlap by a few words, so a chunk often starts or ends
+        mid-sentence): a quote is then a whole sentence, and still on the cited page."""
+        state = self.searcher.lexical()
+        chunk = passage.chunk
+
+        def neighbour(step: int) -> Chunk | None:
+            index = state.position.get(chunk_id(chunk.doc_id, chunk.page, chunk.ordinal + step))
+            return state.chunks[index] if index is not None else None
+
+        completed = complete_sentences(chunk, neighbour(-1), neighbour(1))
+        return passage if completed is chunk else dataclasses.replace(passage, chunk=completed)
 
     def _apply(self, answer: Answer, verification: Verification) -> None:
         answer.citations = verification.citations

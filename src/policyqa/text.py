@@ -54,10 +54,13 @@ def _units(text: str) -> list[tuple[int, int]]:
         # line is more often the first line of a short paragraph wrapped once.)
         prev_line = text[lines[i - 1][0] : lines[i - 1][1]] if i > 0 else ""
         cell = _is_cell(line) and _is_cell(prev_line) and _LINE_START.match(prev_line) is None
+        so_far = text[start:b]
+        # "... (경제권:" wraps inside a parenthesis: its colon ends no sentence.
+        open_paren = so_far.count("(") + so_far.count("（") > so_far.count(")") + so_far.count("）")
         ends = (
             heading
             or cell
-            or _LINE_END.search(line) is not None
+            or (_LINE_END.search(line) is not None and not open_paren)
             or line.lstrip().startswith("|")
             or not next_line.strip()
             or _LINE_START.match(next_line) is not None
