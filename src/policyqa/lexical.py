@@ -293,6 +293,7 @@ class Tokenizer:
         self._kiwi: Any = None
         self._stemmer: Any = None
         self._lock = threading.Lock()
+        self._recent: dict[str, list[Any]] = {}
         self.bigrams = bigrams
 
     @property
@@ -318,7 +319,22 @@ class Tokenizer:
         return self._stem(word)
 
     def tokenize(self, text: str) -> list[str]:
-        return self.tokenize_many([text])[0]
+        if not _HANGUL.search(text):
+            return self._english(text)
+        return self._korean(self._analysed(text))
+
+    def _analysed(self, text: str) -> list[Any]:
+        """Kiwi's analysis of one text (a question), kept for the few calls that follow: a
+        search tokenizes the question and then needs its morpheme boundaries."""
+        with self._lock:
+            cached = self._recent.get(text)
+        if cached is None:
+            cached = list(self.kiwi.tokenize(text))
+            with self._lock:
+                if len(self._recent) >= 256:
+                    self._recent.pop(next(iter(self._recent)))
+                self._recent[text] = cached
+        return cached
 
     def boundaries(self, text: str) -> set[int]:
         """Offsets in `text` where a word or a Korean morpheme starts or ends (every offset
@@ -328,7 +344,7 @@ class Tokenizer:
             if not _HANGUL.match(ch):
                 out.update((i, i + 1))
         if _HANGUL.search(text):
-            for token in self.kiwi.tokenize(text):
+            for token in self._analysed(text):
                 out.update((token.start, token.start + token.len))
         return out
 
