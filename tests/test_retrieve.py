@@ -156,3 +156,26 @@ def test_bm25_scores_equal_bm25s_own() -> None:
             index._bm25.get_scores(known) if known else np.zeros(len(tokens), dtype=np.float32)
         )
         assert np.allclose(index.scores(query), expected, atol=1e-6), query
+
+
+def test_lexical_cache_shares_token_strings_and_upgrades_old_files(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    import pickle
+
+    from policyqa.retrieve import ChunkAnalysis, LexicalCache, _wait_for_save
+
+    path = tmp_path / "lexical.pkl"
+    # A version-2 file, as unpickling gives it: every occurrence its own string object.
+    old = {
+        f"h{i}": ChunkAnalysis(["".join(["예", "산"]), "".join(["교", "통"])], (), frozenset())
+        for i in range(3)
+    }
+    path.write_bytes(pickle.dumps({"version": 2, "entries": old}))
+    cache = LexicalCache(path)
+    first, second = cache.get("h0"), cache.get("h1")
+    assert first is not None and second is not None
+    assert first.tokens == ["예산", "교통"] and first.tokens[0] is second.tokens[0]
+    _wait_for_save(path)  # the upgrade is written in the background
+    loaded = pickle.loads(path.read_bytes())
+    assert loaded["version"] == LexicalCache.VERSION
+    entries = loaded["entries"]
+    assert entries["h0"].tokens[0] is entries["h2"].tokens[0]  # stored once

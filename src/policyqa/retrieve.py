@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 import pickle
 import re
+import sys
 import threading
 import time
 from collections.abc import Mapping, Sequence
@@ -72,7 +73,9 @@ class LexicalCache:
     """Chunk analyses per content hash, kept on disk so that restarts and index changes only
     analyse new text (Kiwi, gloss mining and the region scan are the costly parts)."""
 
-    VERSION = 2
+    # 3: tokens are shared string objects, so the pickle stores each once (version 2 files,
+    # which stored every occurrence, are read and rewritten).
+    VERSION = 3
 
     def __init__(self, path: Path | None) -> None:
         self.path = path
@@ -84,8 +87,11 @@ class LexicalCache:
             try:
                 with path.open("rb") as handle:
                     loaded = pickle.load(handle)
-                if isinstance(loaded, dict) and loaded.get("version") == self.VERSION:
-                    self._entries = dict(loaded["entries"])
+                version = loaded.get("version") if isinstance(loaded, dict) else None
+                if version in (2, self.VERSION):
+                    self._entries = {h: _interned(a) for h, a in loaded["entries"].items()}
+                if version == 2:
+                    self._write()
             except Exception as exc:  # a damaged cache only costs a re-analysis
                 log.warning("ignoring unreadable lexical cache %s: %s", path, exc)
 
@@ -98,14 +104,17 @@ class LexicalCache:
             token_lists = tokenizer.tokenize_many([c.context_text for c in missing])
             for chunk, tokens in zip(missing, token_lists, strict=True):
                 pairs = tuple(mine_term_pairs(chunk.text))
-                self._entries[chunk.content_hash] = ChunkAnalysis(
-                    tokens, pairs, chunk_regions(chunk)
+                self._entries[chunk.content_hash] = _interned(
+                    ChunkAnalysis(tokens, pairs, chunk_regions(chunk))
                 )
             self._save({c.content_hash for c in chunks})
         return [self._entries[c.content_hash] for c in chunks]
 
     def _save(self, live: set[str]) -> None:
         self._entries = {h: a for h, a in self._entries.items() if h in live}
+        self._write()
+
+    def _write(self) -> None:
         if self.path is None:
             return
         # Writing 100k entries takes seconds: a background thread does it, so a search after
@@ -117,6 +126,14 @@ class LexicalCache:
             _wait_for_save(self.path)
             _SAVES[self.path] = thread
             thread.start()
+
+
+def _interned(analysis: ChunkAnalysis) -> ChunkAnalysis:
+    """The analysis with its tokens interned: each chunk's tokens are separate string objects
+    (from Kiwi or from unpickling), about 300 MB at 100k chunks where the vocabulary needs a
+    few MB. The tokens list is replaced in place (the analysis is frozen, its list is not)."""
+    analysis.tokens[:] = [sys.intern(t) for t in analysis.tokens]
+    return analysis
 
 
 K = TypeVar("K")
