@@ -1,3 +1,5 @@
+from pathlib import Path
+
 import pytest
 
 from policyqa.pipeline import Pipeline
@@ -158,7 +160,7 @@ def test_bm25_scores_equal_bm25s_own() -> None:
         assert np.allclose(index.scores(query), expected, atol=1e-6), query
 
 
-def test_lexical_cache_shares_token_strings_and_upgrades_old_files(tmp_path) -> None:  # type: ignore[no-untyped-def]
+def test_lexical_cache_shares_token_strings_and_upgrades_old_files(tmp_path: Path) -> None:
     import pickle
 
     from policyqa.retrieve import ChunkAnalysis, LexicalCache, _wait_for_save
