@@ -152,3 +152,10 @@ def test_a_list_is_answered_by_an_enumeration() -> None:
     assert not gives_detail({LIST}, "2023년 12월 전부개정으로 4개 분야 특례가 담겼다.", question)
     # the separators of a date are not items
     assert not gives_detail({LIST}, "It took effect on 2024-01-18.", "What are the four?")
+
+
+def test_article_and_item_numbers_are_no_amounts() -> None:
+    question = "특구 지정 예산은 얼마예요?"
+    assert not gives_detail({AMOUNT}, "제5조(특구의 지정) 장관은 특구를 지정할 수 있다.", question)
+    assert not gives_detail({AMOUNT}, "Article 5 lets the minister designate zones.", "How much?")
+    assert gives_detail({AMOUNT}, "제5조 특구에는 연 300억원을 지원한다.", question)

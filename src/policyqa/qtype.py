@@ -107,6 +107,11 @@ _CALENDAR = re.compile(
     r"\d{1,2}\s?월(?:\s?\d{1,2}\s?일)?",
     re.IGNORECASE,
 )
+_REFERENCE = re.compile(
+    r"제\s*\d+\s*(?:조|항|호|장|절|편|관|목)(?:의\s*\d+)?|^\s*\(?\d{1,2}[.)]\s|"
+    r"\b(?:article|section|chapter|paragraph|art\.|para\.)\s*\d+[a-z]?\b|§\s*\d+",
+    re.IGNORECASE,
+)
 _DATE_WORDS = re.compile(
     r"\b(?:january|february|march|april|may|june|july|august|september|october|november|"
     r"december|spring|summer|autumn|fall|winter|quarter|yesterday|today|tomorrow)\b|"
@@ -168,8 +173,10 @@ def gives_detail(kinds: Set[str], sentence: str, question: str) -> bool:
     state (the "10.6 trillion" of "how much of the 10.6 trillion goes to X?" is no answer)."""
     if AMOUNT in kinds:
         known = set(numbers_in(question))
-        # Calendar dates are no amounts: "since 1 July 2006" does not say how much.
-        if any(n not in known for n in numbers_in(_CALENDAR.sub(" ", sentence))):
+        # Calendar dates are no amounts ("since 1 July 2006" does not say how much), nor are
+        # the numbers of articles and list items ("제5조", "Article 5", "2.").
+        plain = _REFERENCE.sub(" ", _CALENDAR.sub(" ", sentence))
+        if any(n not in known for n in numbers_in(plain)):
             return True
         if _new_match(_NUMBER_WORDS, sentence, question):
             return True
