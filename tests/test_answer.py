@@ -302,6 +302,22 @@ def test_a_list_question_needs_the_items(pipeline: Pipeline) -> None:
     assert answer.answered and "교육, 산업" in answer.text, answer.text
 
 
+def test_a_gap_in_another_kind_of_detail_does_not_refuse(pipeline: Pipeline) -> None:
+    _write(
+        pipeline.settings.corpus,
+        {
+            "transit-en.md": "# Transit plan\n\n## Budget\n\n"
+            "The transit plan is funded with USD 420 million over five years.\n\n"
+            "## Gaps\n\nThe transit plan does not say when the second rail line opens.\n"
+        },
+    )
+    pipeline.ingest()
+    answer = pipeline.ask("How much does the transit plan cost?")
+    assert answer.answered and "420 million" in answer.text, answer.text
+    answer = pipeline.ask("When does the second rail line of the transit plan open?")
+    assert not answer.answered and answer.refusal == "not-specified", answer.text
+
+
 def test_a_title_run_into_the_first_sentence_is_cut_from_the_quote(pipeline: Pipeline) -> None:
     _write(
         pipeline.settings.corpus,

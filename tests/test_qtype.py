@@ -12,6 +12,7 @@ from policyqa.qtype import (
     LIST,
     PLACE,
     asked_details,
+    gap_kinds,
     gives_detail,
     is_yes_no,
 )
@@ -23,11 +24,11 @@ from policyqa.qtype import (
         ("포괄보조는 2026년에 얼마로 늘어나나요?", {AMOUNT}),
         ("전략과제는 몇 개예요?", {AMOUNT}),
         ("전북이 특별자치도로 출범한 게 언제예요?", {DATE}),
-        ("잠재성장률 목표는 몇 년까지예요?", {AMOUNT, DATE}),
+        ("잠재성장률 목표는 몇 년까지예요?", {DATE}),
         ("지역 의대는 어느 지역에 들어서요?", {PLACE}),
         ("How much goes to Gangwon?", {AMOUNT}),
         ("When did the committee meet?", {DATE}),
-        ("회의는 몇 시에 열렸어요?", {AMOUNT, DATE}),
+        ("회의는 몇 시에 열렸어요?", {DATE}),
         ("How long has Jeju had that status?", {AMOUNT, DATE}),
         ("The plan was adopted in 2025; when does it start?", {DATE}),
         ("In which region will the zones be located?", {PLACE}),
@@ -159,3 +160,11 @@ def test_article_and_item_numbers_are_no_amounts() -> None:
     assert not gives_detail({AMOUNT}, "제5조(특구의 지정) 장관은 특구를 지정할 수 있다.", question)
     assert not gives_detail({AMOUNT}, "Article 5 lets the minister designate zones.", "How much?")
     assert gives_detail({AMOUNT}, "제5조 특구에는 연 300억원을 지원한다.", question)
+
+
+def test_the_kind_of_detail_a_gap_statement_names() -> None:
+    assert gap_kinds("The plan does not say when the second rail line opens.") == {DATE}
+    assert gap_kinds("The size of the account and when it takes effect") == {AMOUNT, DATE}
+    assert gap_kinds("집행 부처는 공개 자료에 명시되지 않음") == {BODY}
+    assert gap_kinds("K-패스 지원의 대상과 조건") == {ELIGIBILITY}
+    assert gap_kinds("The details are not specified.") == set()

@@ -135,6 +135,8 @@ def _distinctive_region_tokens(tokenize: Tokenize) -> dict[str, frozenset[str]]:
 
 _INTERROGATIVE = re.compile(
     r"\bhow (?:much|many|big|large|high|long|far|soon|often|old)\b|"
+    # "how much does it cost?": the verb asks for the figure as "how much" does
+    r"\b(?:cost|costs|spend|pay|charge)(?=\s*[?.!]*\s*$)|"
     # "this policy" / "이 정책" points at what the documents are about; it is not a term the
     # answer must contain ("이 정책이 숫자로 내건 목표" asks about targets).
     r"\bthis (?:policy|strategy|plan|blueprint|programme|program|scheme)\b|"
@@ -875,14 +877,25 @@ class Assistant:
                 and terms.names_subject(c.span.text)  # not only the region
                 and says_not_given(c)
             ]
+        if asked:
+            # A gap in another kind of detail does not answer this question.
+            gaps = [
+                c for c in gaps if not (qtype.gap_kinds(c.span.text) or asked).isdisjoint(asked)
+            ]
         if not gaps:
             return None
-        first = chosen[0]  # the passage of the best sentence comes first in reading order
-        if gaps[0] is first:
-            return first
         best_gap = max(gaps, key=lambda c: c.effective)
+        giving = (
+            [c.effective for c in chosen if _gives_detail(c, passages, asked, question)]
+            if asked
+            else []
+        )
+        first = chosen[0]  # the passage of the best sentence comes first in reading order
+        if gaps[0] is first and not any(g > first.effective for g in giving):
+            # (unless a sentence that gives the detail asked for is more about the question:
+            # "the plan does not say when the line opens" is no answer to "how much?")
+            return first
         if asked:
-            giving = [c.effective for c in chosen if _gives_detail(c, passages, asked, question)]
             if best_gap.effective >= max(giving, default=0.0):
                 return best_gap
         elif qtype.is_yes_no(question):

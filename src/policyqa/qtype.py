@@ -26,7 +26,7 @@ LIST = "list"
 _AUX = r"(?:did|does|do|is|was|were|are|will|would|can|could|should|has|have|had|must)"
 _ASKS = {
     AMOUNT: re.compile(
-        r"얼마|몇|어느\s?정도|\bhow (?:much|many|big|large|high|long|far)\b|"
+        r"얼마|몇(?!\s?(?:년|월|일|시))|어느\s?정도|\bhow (?:much|many|big|large|high|long|far)\b|"
         r"\bwhat (?:percentage|proportion|share|amount|sum|number|figure|rate)\b",
         re.IGNORECASE,
     ),
@@ -150,6 +150,32 @@ _WH_WORDS = re.compile(
 _YES_NO_EN = re.compile(
     r"^(?:is|are|was|were|does|do|did|can|could|will|would|has|have|had|should|must)\b", re.I
 )
+
+
+# What a "not given" statement says is missing: "does not say when the line opens" is a gap in
+# dates, no answer to "how much?".
+_GAP_KINDS = {
+    AMOUNT: re.compile(
+        r"\bhow (?:much|many)\b|\b(?:cost|costs|budget|amount|size|figure|funding|sum|share|"
+        r"number)\b|얼마|규모|예산|금액|액수|몫|비율|몇|배분",
+        re.IGNORECASE,
+    ),
+    DATE: re.compile(
+        r"\bwhen\b|\b(?:date|dates|timing|schedule|deadline|start|starts|takes? effect)\b|"
+        r"언제|시기|일정|날짜|시점|시행일",
+        re.IGNORECASE,
+    ),
+    BODY: re.compile(r"\b(?:ministry|agency|body|bodies|who)\b|부처|기관|담당|주체", re.IGNORECASE),
+    ELIGIBILITY: re.compile(
+        r"\b(?:eligib\w*|conditions|criteria|who can)\b|대상|자격|조건|요건", re.IGNORECASE
+    ),
+}
+
+
+def gap_kinds(statement: str) -> set[str]:
+    """The kinds of detail a "not given" statement names as missing; empty when it names none
+    ("the executing ministry is not specified" names a body)."""
+    return {kind for kind, pattern in _GAP_KINDS.items() if pattern.search(statement)}
 
 
 def is_yes_no(question: str) -> bool:
