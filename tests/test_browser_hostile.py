@@ -116,8 +116,16 @@ def test_no_planted_script_runs_anywhere(server: str, browser: Any) -> None:
     for n, question in enumerate(questions, start=1):
         ask_in_page(page, question)
         _wait_sources(page, n)
-        for summary in page.locator("#sources details.cite summary").all():
-            summary.click()  # open every citation: quote, title and file name are shown
+        # The sources of this answer, not those of the one before (the panel re-renders).
+        page.wait_for_function(
+            "q => { const s = document.querySelector('#sources .sources-of');"
+            " return s && s.dataset.question === q; }",
+            arg=question,
+            timeout=60_000,
+        )
+        # Open every citation at once (quote, title and file name are shown): clicking them
+        # one by one races a re-render.
+        page.eval_on_selector_all("#sources details.cite", "els => els.forEach(e => e.open = true)")
     chat = page.locator("#chat").inner_text()
     sources = page.locator("#sources").inner_text()
     # The payloads are shown as text, not swallowed and not executed.

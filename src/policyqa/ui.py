@@ -120,7 +120,14 @@ def render_sources(answer: Answer | None) -> str:
         parts.append("<h3>Closest passages / 가장 가까운 구절</h3>")
         for p in answer.passages[:3]:
             parts.append(_passage_html(p))
-    return "\n".join(parts) or "<p class='note'>No sources.</p>"
+    body = "\n".join(parts) or "<p class='note'>No sources.</p>"
+    # Which question these sources answer: screen readers announce it, and a page script (or
+    # a test) can tell the sources of this answer from those of the one before.
+    label = esc(answer.question)
+    return (
+        f"<div class='sources-of' aria-label='Sources for: {label}' data-question='{label}'>"
+        f"{body}</div>"
+    )
 
 
 def _passage_html(p: Passage) -> str:
