@@ -127,11 +127,7 @@ def queries(pipeline: Any, args: argparse.Namespace) -> dict[str, Any]:
         "query_embedding": scale.latency(embed_ms),
         "tokenize": scale.latency(tokenize_ms),
     }
-    p50 = {key: result[key]["p50_ms"] or 0.0 for key in result if key != "questions"}
-    raw = p50["raw_chroma"] + p50["raw_bm25"]
-    result["retrieve_over_raw"] = p50["retrieve"] / raw if raw else None
-    from_text = raw + p50["query_embedding"] + p50["tokenize"]
-    result["retrieve_over_raw_from_text"] = p50["retrieve"] / from_text if from_text else None
+    result.update(scale.retrieve_ratios(result, "query_embedding"))
     return result
 
 

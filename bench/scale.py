@@ -556,16 +556,9 @@ def measure(
     result["raw_chroma"] = latency(chroma_ms)
     result["raw_bm25"] = latency(bm25_ms)
     raw = (result["raw_chroma"]["p50_ms"] or 0) + (result["raw_bm25"]["p50_ms"] or 0)
-    result["retrieve_over_raw"] = result["retrieve"]["p50_ms"] / raw if raw else None
+    result.update(retrieve_ratios(result, "query_embed_all"))
     # What retrieval costs besides embedding the question: per question, retrieve time minus
     # the same question's embedding time (measured in separate passes, so noisy).
-    # A raw query from the question's text also embeds and tokenizes it: the ratio of retrieval
-    # to a raw Chroma query plus a raw BM25 query, each starting from text.
-    encode = (result["query_embed_all"]["p50_ms"] or 0) + (result["tokenize"]["p50_ms"] or 0)
-    from_text = raw + encode
-    result["retrieve_over_raw_from_text"] = (
-        result["retrieve"]["p50_ms"] / from_text if from_text else None
-    )
     rest = [s - e for s, e in zip(search_ms, embed_all_ms, strict=True)]
     result["retrieve_minus_query_embed"] = latency(rest)
     result["retrieve_minus_embed_over_raw"] = (
@@ -860,6 +853,23 @@ def _rate(d: dict[str, Any], i: int) -> str | None:
         else ""
     )
     return f"{s['texts_per_s']:.1f}{drift}"
+
+
+def retrieve_ratios(result: dict[str, Any], embedding_key: str) -> dict[str, float | None]:
+    """Retrieve p50 against a raw Chroma query plus a raw BM25 query (p50s): from a vector and
+    tokens, and from the question's text (adding its embedding, `embedding_key`, and its
+    tokenizing), as a raw query with an embedding function and a tokenizer would start."""
+
+    def p50(key: str) -> float:
+        return float(result[key]["p50_ms"] or 0.0)
+
+    retrieve = p50("retrieve")
+    raw = p50("raw_chroma") + p50("raw_bm25")
+    from_text = raw + p50(embedding_key) + p50("tokenize")
+    return {
+        "retrieve_over_raw": retrieve / raw if raw else None,
+        "retrieve_over_raw_from_text": retrieve / from_text if from_text else None,
+    }
 
 
 def raw_bm25_top(index: Any, tokens: list[str], k: int) -> list[int]:

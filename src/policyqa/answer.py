@@ -191,6 +191,8 @@ class QuestionTerms:
                 self.translated_groups.append(alternatives)
                 for weights in alternatives:
                     self.translated.update(weights)
+        # What the question asks about besides its region, in either language.
+        self.subject = (set(self.weights) | set(self.translated)) - place
         self.language = "ko" if is_korean(question) else "en"
 
     @property
@@ -235,11 +237,9 @@ class QuestionTerms:
     def names_subject(self, text: str) -> bool:
         """Whether `text` holds one of the question's terms besides its region (or their
         translations); true for a question that has no other terms."""
-        place = set().union(*self.region_terms)  # translations include the region's names
-        subject = (set(self.weights) | set(self.translated)) - place
-        if not subject:
+        if not self.subject:
             return True
-        return bool(subject & set(self.tokenize(text)))
+        return bool(self.subject & set(self.tokenize(text)))
 
     def missing(self, tokens: set[str], limit: int = 4) -> list[str]:
         """The rarest question terms that `tokens` lacks (for telling the user what is missing)."""
@@ -317,6 +317,10 @@ def _without_title(span: Span, title: str) -> Span | None:
     return Span(rest, span.start + found.end())
 
 
+# A line that ends like a sentence is a numbered sentence, not a heading ("1. 예산을 늘린다.").
+_ENDS_SENTENCE = re.compile(r"[.다요]\s*$")
+
+
 # Numbered and Markdown headings; not "○ ..." or "제2조(정의) ..." lines, which hold content.
 _SECTION_HEADINGS = ("md", "num", "num2", "roman", "ganada", "chapter", "part")
 
@@ -332,7 +336,7 @@ def _without_heading(span: Span, text: str) -> Span:
     style = heading_style(text[line_start:line_end])
     if style is None or not style[0].startswith(_SECTION_HEADINGS):
         return span
-    if re.search(r"[.다요]\s*$", text[line_start:line_end]):
+    if _ENDS_SENTENCE.search(text[line_start:line_end]):
         return span  # a numbered sentence, not a heading
     rest = span.text[line_end + 1 - span.start :]
     stripped = rest.lstrip()
@@ -464,7 +468,7 @@ def span_section(chunk: Chunk, span: Span) -> str:
     heading = ""
     for line in chunk.text[: span.start].splitlines():
         match = _HEADING_LINE.match(line)
-        if match and not re.search(r"[.다요]\s*$", line):
+        if match and not _ENDS_SENTENCE.search(line):
             heading = match.group("title").strip()
         elif _SOURCES_SECTION.search(line.strip()):
             heading = line.strip()  # an unnumbered "Sources" heading, as PDFs give it
@@ -717,9 +721,7 @@ class Assistant:
                 standalone = f"{standalone} ({regions.describe(group, language)})"
         passages = self._retrieve(standalone, filters)
         state = self.searcher.lexical()
-        translations = state.lexicon.translate_groups(
-            standalone, self.searcher.tokenizer.boundaries
-        )
+        translations = self.searcher.translation_groups(state, standalone)
         terms = QuestionTerms(
             standalone, self.searcher.tokenizer.tokenize, state.index.idf, translations
         )
@@ -807,21 +809,26 @@ class Assistant:
                 if passage.chunk.id not in seen:
                     seen.add(passage.chunk.id)
                     passages.append(passage)
-        return [self._with_whole_sentences(p) for p in passages]
+        return self._with_whole_sentences(passages)
 
-    def _with_whole_sentences(self, passage: Passage) -> Passage:
-        """The passage with the sentences it cuts at its edges completed from the neighbouring
-        chunks of the same page (chunks overlap by a few words, so a chunk often starts or ends
-        mid-sentence): a quote is then a whole sentence, and still on the cited page."""
+    def _with_whole_sentences(self, passages: Sequence[Passage]) -> list[Passage]:
+        """The passages with the sentences they cut at their edges completed from the
+        neighbouring chunks of the same page (chunks overlap by a few words, so a chunk often
+        starts or ends mid-sentence): a quote is then a whole sentence, still on the cited page."""
         state = self.searcher.lexical()
-        chunk = passage.chunk
 
-        def neighbour(step: int) -> Chunk | None:
+        def neighbour(chunk: Chunk, step: int) -> Chunk | None:
             index = state.position.get(chunk_id(chunk.doc_id, chunk.page, chunk.ordinal + step))
             return state.chunks[index] if index is not None else None
 
-        completed = complete_sentences(chunk, neighbour(-1), neighbour(1))
-        return passage if completed is chunk else dataclasses.replace(passage, chunk=completed)
+        out = []
+        for passage in passages:
+            chunk = passage.chunk
+            completed = complete_sentences(chunk, neighbour(chunk, -1), neighbour(chunk, 1))
+            out.append(
+                passage if completed is chunk else dataclasses.replace(passage, chunk=completed)
+            )
+        return out
 
     def _apply(self, answer: Answer, verification: Verification) -> None:
         answer.citations = verification.citations
@@ -877,7 +884,6 @@ class Assistant:
                 and terms.names_subject(c.span.text)  # not only the region
                 and says_not_given(c)
             ]
-        if asked:
             # A gap in another kind of detail does not answer this question.
             gaps = [
                 c for c in gaps if not (qtype.gap_kinds(c.span.text) or asked).isdisjoint(asked)

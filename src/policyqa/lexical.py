@@ -17,6 +17,8 @@ from typing import Any
 
 import numpy as np
 
+from .memo import BoundedCache
+
 _HANGUL = re.compile(r"[\uac00-\ud7a3]")
 _WORD = re.compile(r"[A-Za-z][A-Za-z0-9'’\-]*|\d+(?:[.,]\d+)*")
 _KEEP_TAGS = ("NNG", "NNP", "NNB", "NR", "NP", "VV", "VA", "XR", "SL", "SN", "SH", "MAG", "W_")
@@ -293,7 +295,7 @@ class Tokenizer:
         self._kiwi: Any = None
         self._stemmer: Any = None
         self._lock = threading.Lock()
-        self._recent: dict[str, list[Any]] = {}
+        self._recent: BoundedCache[str, list[Any]] = BoundedCache(256)
         self.bigrams = bigrams
 
     @property
@@ -326,14 +328,10 @@ class Tokenizer:
     def _analysed(self, text: str) -> list[Any]:
         """Kiwi's analysis of one text (a question), kept for the few calls that follow: a
         search tokenizes the question and then needs its morpheme boundaries."""
-        with self._lock:
-            cached = self._recent.get(text)
+        cached = self._recent.get(text)
         if cached is None:
             cached = list(self.kiwi.tokenize(text))
-            with self._lock:
-                if len(self._recent) >= 256:
-                    self._recent.pop(next(iter(self._recent)))
-                self._recent[text] = cached
+            self._recent.put(text, cached)
         return cached
 
     def boundaries(self, text: str) -> set[int]:

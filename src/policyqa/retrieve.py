@@ -15,7 +15,7 @@ import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Generic, TypeVar
+from typing import Any
 
 import numpy as np
 from langchain_core.callbacks import CallbackManagerForRetrieverRun
@@ -30,6 +30,7 @@ from .fusion import MISSING_FACTOR, Fused, RankedList, fuse
 from .lexical import LexicalIndex, Tokenizer
 from .lexicon import Lexicon, TermPair, mine_term_pairs, romanize, romanized_forms
 from .load import detect_language
+from .memo import BoundedCache
 from .models import Chunk, Passage
 from .store import Store
 
@@ -136,9 +137,6 @@ def _interned(analysis: ChunkAnalysis) -> ChunkAnalysis:
     return analysis
 
 
-K = TypeVar("K")
-V = TypeVar("V")
-
 _SAVES: dict[Path, threading.Thread] = {}
 _SAVES_LOCK = threading.Lock()
 
@@ -158,25 +156,6 @@ def _write_cache(path: Path, payload: dict[str, Any]) -> None:
         tmp.replace(path)
     except OSError as exc:  # a cache that cannot be written only costs a re-analysis later
         log.warning("could not write the lexical cache %s: %s", path, exc)
-
-
-class _BoundedCache(Generic[K, V]):
-    """A thread-safe dict that forgets its oldest entry beyond `size` entries."""
-
-    def __init__(self, size: int = 512) -> None:
-        self._items: dict[K, V] = {}
-        self._size = size
-        self._lock = threading.Lock()
-
-    def get(self, key: K) -> V | None:
-        with self._lock:
-            return self._items.get(key)
-
-    def put(self, key: K, value: V) -> None:
-        with self._lock:
-            if key not in self._items and len(self._items) >= self._size:
-                self._items.pop(next(iter(self._items)))
-            self._items[key] = value
 
 
 class HybridSearcher:
@@ -202,8 +181,9 @@ class HybridSearcher:
         self._state: _LexicalState | None = None
         self._checked_at = 0.0
         self._lock = threading.Lock()
-        self._vectors: _BoundedCache[tuple[str, str], list[float]] = _BoundedCache()
-        self._translations: _BoundedCache[tuple[str, str, str], tuple[str, ...]] = _BoundedCache()
+        self._vectors: BoundedCache[tuple[str, str], list[float]] = BoundedCache()
+        self._translations: BoundedCache[tuple[str, str, str], tuple[str, ...]] = BoundedCache()
+        self._groups: BoundedCache[tuple[str, str], tuple[tuple[str, ...], ...]] = BoundedCache()
 
     def _query_vector(self, spec: EmbedderSpec, embeddings: Embeddings, query: str) -> list[float]:
         """Query vectors are cached: an answer searches the same question more than once (with
@@ -355,7 +335,9 @@ class HybridSearcher:
         cached = self._translations.get(key)
         if cached is not None:
             return list(cached)  # an answer searches the same question up to three times
-        terms = state.lexicon.translate(query, self.tokenizer.boundaries)
+        terms = list(
+            dict.fromkeys(t for group in self.translation_groups(state, query) for t in group)
+        )
         if language == "ko":
             for token in self.tokenizer.tokenize(query):
                 latin = romanize(token) if len(token) >= 2 else ""
@@ -370,6 +352,17 @@ class HybridSearcher:
         found = tuple(dict.fromkeys(terms))
         self._translations.put(key, found)
         return list(found)
+
+    def translation_groups(self, state: _LexicalState, query: str) -> tuple[tuple[str, ...], ...]:
+        """The lexicon's other-language terms for the question, grouped by the word they
+        translate (`Lexicon.translate_groups`); the searches and the answer share them."""
+        key = (state.token, query)
+        cached = self._groups.get(key)
+        if cached is None:
+            groups = state.lexicon.translate_groups(query, self.tokenizer.boundaries)
+            cached = tuple(tuple(group) for group in groups)
+            self._groups.put(key, cached)
+        return cached
 
     def _adjust(
         self, state: _LexicalState, query: str, language: str, fused: list[Fused]
