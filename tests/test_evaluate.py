@@ -59,6 +59,23 @@ def test_key_facts_ignore_spacing_case_and_separators_and_take_either_wording() 
     assert key_fact_hits("1,400조원 투자", ["1400조"]) == [True]
 
 
+def test_key_fact_dates_match_in_any_written_form() -> None:
+    for written in (
+        "launched on 10 July 2023",
+        "on July 10, 2023",
+        "2023년 7월 10일 출범",
+        "2023. 7. 10. 출범",
+        "since 2023-07-10",
+    ):
+        assert key_fact_hits(written, ["2023-07-10"]) == [True], written
+        assert key_fact_hits(written, ["2023년 7월 10일"]) == [True], written
+    # another day, month or year is another date
+    assert key_fact_hits("launched on 11 July 2023", ["2023-07-10"]) == [False]
+    assert key_fact_hits("launched on 10 June 2023", ["2023-07-10"]) == [False]
+    assert key_fact_hits("2024년 7월 10일", ["10 July 2023"]) == [False]
+    assert key_fact_hits("1,400조원", ["1400조"]) == [True]
+
+
 def test_citation_problems_by_hand() -> None:
     def supports(sentence: str, quote: str) -> bool:
         return sentence.split()[0] in quote
@@ -96,3 +113,39 @@ def test_answer_metrics_by_hand() -> None:
     assert out["false_refusal_rate"] == 0.5
     assert out["hit@1"] == 0.5 and out["hit@5"] == 1.0
     assert summarise(rows, answers=False)["key_fact_recall"] is None
+
+
+def test_run_eval_scores_what_the_user_is_shown_answer_and_notes() -> None:
+    from policyqa.answer import Answer
+    from policyqa.evaluate import run_eval
+
+    def ask(question: str, history: object) -> Answer:
+        answered = "refuse" not in question
+        return Answer(
+            question=question,
+            standalone_question=question,
+            text="Gangwon is a special province. [1]" if answered else "Not in the documents.",
+            answered=answered,
+            language="en",
+            notes=["Gangneung city is in Gangwon Special Self-Governing Province."],
+        )
+
+    questions = [
+        {
+            "id": "a",
+            "question": "What about Gangneung?",
+            "answerable": True,
+            "key_facts": ["Gangwon Special Self-Governing Province", "block grants"],
+        },
+        {
+            "id": "b",
+            "question": "refuse Gangneung?",
+            "answerable": True,
+            "key_facts": ["Gangwon Special Self-Governing Province"],
+        },
+    ]
+    rows = run_eval(questions, lambda q: [], ask, lambda d, p: None, lambda s, q: True)
+    assert rows[0].facts_found == [True, False]
+    assert rows[0].notes == ["Gangneung city is in Gangwon Special Self-Governing Province."]
+    # a refusal shows no facts, notes or not
+    assert rows[1].facts_found == [False]

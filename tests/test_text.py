@@ -187,3 +187,27 @@ def test_a_colon_inside_an_open_parenthesis_ends_no_sentence() -> None:
     )
     spans = [s.text for s in sentence_spans(text)]
     assert '"economic sphere: growth" (경제권:\n성장과 집중), the first of three areas.' in spans
+
+
+def test_topic_particle_follows_the_last_syllable() -> None:
+    from policyqa.text import with_topic_particle
+
+    assert with_topic_particle("춘천") == "춘천은"
+    assert with_topic_particle("목포") == "목포는"
+    assert with_topic_particle("수원시") == "수원시는"
+    assert with_topic_particle("Jeju") == "Jeju은(는)"
+
+
+def test_a_label_cell_and_its_date_or_figure_cell_stay_one_record() -> None:
+    page = (
+        "Status of the province.\n Item\n Detail\nFounding law\nEnacted in December 2022\n"
+        "Launch as special province\n18 January 2024\n"
+        "The four fields are not listed.\n"
+    )
+    texts = [s.text for s in sentence_spans(page)]
+    assert "Launch as special province\n18 January 2024" in texts, texts
+    assert "Founding law\nEnacted in December 2022" in texts, texts
+    # prose is untouched
+    assert "The four fields are not listed." in texts
+    korean = "추진 시기\n2026년 상반기\n담당 부처\n행정안전부\n"
+    assert "추진 시기\n2026년 상반기" in [s.text for s in sentence_spans(korean)]

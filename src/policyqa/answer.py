@@ -32,6 +32,7 @@ from .text import (
     neutralise_markers,
     numbers_in,
     sentence_spans,
+    with_topic_particle,
 )
 from .verify import CheckedSentence, Citation, SupportChecker, Verification, verify
 
@@ -133,18 +134,6 @@ def _distinctive_region_tokens(tokenize: Tokenize) -> dict[str, frozenset[str]]:
     }
 
 
-_INTERROGATIVE = re.compile(
-    r"\bhow (?:much|many|big|large|high|long|far|soon|often|old)\b|"
-    # "how much does it cost?": the verb asks for the figure as "how much" does
-    r"\b(?:cost|costs|spend|pay|charge)(?=\s*[?.!]*\s*$)|"
-    # "this policy" / "이 정책" points at what the documents are about; it is not a term the
-    # answer must contain ("이 정책이 숫자로 내건 목표" asks about targets).
-    r"\bthis (?:policy|strategy|plan|blueprint|programme|program|scheme)\b|"
-    r"(?<![가-힣])(?:이|이번)\s?(?:정책|전략|계획|설계도|방안)(?:[이가은는을를의에]|에서)?(?![가-힣])",
-    re.IGNORECASE,
-)
-
-
 class QuestionTerms:
     """The question's informative tokens with IDF weights, and their translations' tokens."""
 
@@ -164,7 +153,7 @@ class QuestionTerms:
         for match in sorted(mentions, key=lambda m: -m.start):
             question = question[: match.start] + " " + question[match.start + len(match.mention) :]
         # "how big" asks for a figure: "big" is not what the question is about.
-        question = _INTERROGATIVE.sub(" ", question)
+        question = qtype.without_asking_words(question)
         self.weights = dict(idf(_subject_terms(tokenize(question))))
         self.region_terms: list[set[str]] = []
         if mentions:
@@ -721,7 +710,11 @@ class Assistant:
                 standalone = f"{standalone} ({regions.describe(group, language)})"
         passages = self._retrieve(standalone, filters)
         state = self.searcher.lexical()
-        translations = self.searcher.translation_groups(state, standalone)
+        # Translations of what the question asks about, not of how it asks ("how much does it
+        # cost" needs no "비용" in a Korean sentence that gives the figure).
+        translations = self.searcher.translation_groups(
+            state, qtype.without_asking_words(standalone)
+        )
         terms = QuestionTerms(
             standalone, self.searcher.tokenizer.tokenize, state.index.idf, translations
         )
@@ -991,7 +984,13 @@ class Assistant:
                 continue  # a region, or a special province, is not "in" anything else
             place = match.mention
             region = regions.describe(match.group, language)
-            note = prompts.message("place", language, place=place, region=region)
+            note = prompts.message(
+                "place",
+                language,
+                place=place,
+                place_topic=with_topic_particle(place),
+                region=region,
+            )
             if note not in notes:
                 notes.append(note)
         return notes[:2]

@@ -213,6 +213,7 @@ class EvalRow:
     rank: int | None
     answered: bool | None = None
     answer: str = ""
+    notes: list[str] = field(default_factory=list)
     key_facts: list[str | list[str]] = field(default_factory=list)
     facts_found: list[bool] = field(default_factory=list)
     citations: int = 0
@@ -224,16 +225,16 @@ class EvalRow:
 
 
 def key_fact_hits(text: str, facts: Sequence[str | Sequence[str]]) -> list[bool]:
-    """Whether each key fact occurs in the answer (spacing, case and separators ignored). A
-    fact given as a list of wordings (the same fact in Korean and in English) is found when
-    any of them is."""
-    from .text import normalise_for_match
+    """Whether each key fact occurs in the answer (spacing, case and separators ignored; a full
+    date matches in any of its written forms). A fact given as a list of wordings (the same
+    fact in Korean and in English) is found when any of them is."""
+    from .text import canonical_dates, normalise_for_match
 
-    haystack = normalise_for_match(text)
-    return [
-        any(normalise_for_match(w) in haystack for w in ([f] if isinstance(f, str) else f))
-        for f in facts
-    ]
+    def normal(value: str) -> str:
+        return normalise_for_match(canonical_dates(value))
+
+    haystack = normal(text)
+    return [any(normal(w) in haystack for w in ([f] if isinstance(f, str) else f)) for f in facts]
 
 
 def citation_problems(
@@ -434,12 +435,14 @@ def run_eval(
             row.standalone_question = answer.standalone_question
             row.answered = bool(answer.answered)
             row.answer = answer.text
+            row.notes = list(answer.notes)
             row.support = round(float(answer.support), 3)
             row.refusal = str(answer.refusal)
             if row.answerable:
-                row.facts_found = key_fact_hits(
-                    answer.text if answer.answered else "", row.key_facts
-                )
+                # what the user is shown: the answer and its notes (e.g. the province a
+                # city is in), not the refusal message
+                shown = "\n".join([answer.text, *answer.notes]) if answer.answered else ""
+                row.facts_found = key_fact_hits(shown, row.key_facts)
             _check_citations(row, answer, page_text, supports)
         elif condense is not None and history:
             row.standalone_question = condense(question, history)

@@ -13,6 +13,32 @@ from collections.abc import Set
 from . import regions
 from .text import numbers_in
 
+# "this policy" / "이 정책" points at what the documents are about: it is not a term a passage
+# or an answer must contain ("이 정책이 숫자로 내건 목표" asks about targets).
+_DEICTIC = re.compile(
+    r"\bthis (?:policy|strategy|plan|blueprint|programme|program|scheme)\b|"
+    r"(?<![가-힣])(?:이|이번)\s?(?:정책|전략|계획|설계도|방안)(?:[이가은는을를의에]|에서)?(?![가-힣])",
+    re.IGNORECASE,
+)
+# How the question asks for a figure: "how big" is not what it is about, and "how much does it
+# cost?" asks for the figure as "how much" does.
+_ASKING = re.compile(
+    r"\bhow (?:much|many|big|large|high|long|far|soon|often|old)\b|"
+    r"\b(?:cost|costs|spend|pay|charge)(?=\s*[?.!]*\s*$)",
+    re.IGNORECASE,
+)
+
+
+def without_deixis(question: str) -> str:
+    """The question without "this policy / 이 전략", which only points at the documents."""
+    return _DEICTIC.sub(" ", question)
+
+
+def without_asking_words(question: str) -> str:
+    """The question without deixis and without the words that only say how it asks."""
+    return _ASKING.sub(" ", without_deixis(question))
+
+
 AMOUNT = "amount"
 DATE = "date"
 PLACE = "place"

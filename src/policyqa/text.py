@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Callable
 from dataclasses import dataclass
 
 _HANGUL = re.compile(r"[\uac00-\ud7a3]")
@@ -24,6 +25,7 @@ _LINE_START = re.compile(
     r"^\s*(?:[-*•·○□▪■◦|#>]|\d{1,2}[.)]\s|[가-하][.)]\s|\([0-9a-z가-하]{1,2}\)|[IVXⅠ-Ⅻ]+\.)"
 )
 _CELL_CHARS = 32
+_DIGIT = re.compile(r"\d")
 _SENTENCE_BREAK = re.compile(r"(?<=[.!?。])\s+(?=\S)")
 
 
@@ -54,10 +56,21 @@ def _units(text: str) -> list[tuple[int, int]]:
         # line is more often the first line of a short paragraph wrapped once.)
         prev_line = text[lines[i - 1][0] : lines[i - 1][1]] if i > 0 else ""
         cell = _is_cell(line) and _is_cell(prev_line) and _LINE_START.match(prev_line) is None
+        # A label cell and the figure or date cell after it ("Launch as special province" /
+        # "18 January 2024") are one record: apart, the date would answer nothing.
+        label = (
+            _is_cell(line)
+            and not _DIGIT.search(line)
+            and _LINE_START.match(line) is None
+            and _LINE_END.search(line) is None
+            and _is_cell(next_line)
+            and _DIGIT.search(next_line) is not None
+            and _LINE_START.match(next_line) is None
+        )
         so_far = text[start:b]
         # "... (경제권:" wraps inside a parenthesis: its colon ends no sentence.
         open_paren = so_far.count("(") + so_far.count("（") > so_far.count(")") + so_far.count("）")
-        ends = (
+        ends = not label and (
             heading
             or cell
             or (_LINE_END.search(line) is not None and not open_paren)
@@ -120,6 +133,50 @@ def clean_question(text: str) -> str:
     text = unicodedata.normalize("NFC", text)
     text = _CONTROL.sub(" ", text)
     return " ".join(text.split())
+
+
+_MONTHS = ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec")
+_MONTH_NAME = r"(jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.?"
+_DATE_FORMS = (
+    # 2023-07-10, 2023.7.10., 2023. 7. 10.
+    (re.compile(r"(?<!\d)(\d{4})\s*[-.]\s*(\d{1,2})\s*[-.]\s*(\d{1,2})(?!\d)"), (1, 2, 3)),
+    # 2023년 7월 10일
+    (re.compile(r"(?<!\d)(\d{4})년\s*(\d{1,2})월\s*(\d{1,2})일"), (1, 2, 3)),
+    # 10 July 2023
+    (re.compile(rf"(?<!\d)(\d{{1,2}})\s+{_MONTH_NAME}\s+(\d{{4}})(?!\d)", re.I), (3, 2, 1)),
+    # July 10, 2023
+    (re.compile(rf"\b{_MONTH_NAME}\s+(\d{{1,2}}),?\s+(\d{{4}})(?!\d)", re.I), (3, 1, 2)),
+)
+
+
+def canonical_dates(text: str) -> str:
+    """Full calendar dates rewritten as ISO dates, so that '10 July 2023', 'July 10, 2023',
+    '2023년 7월 10일' and '2023-07-10' compare equal. Other text is left as it is."""
+
+    def rewrite(order: tuple[int, int, int]) -> Callable[[re.Match[str]], str]:
+        def replace(match: re.Match[str]) -> str:
+            year, month, day = (match.group(i) for i in order)
+            if not month.isdigit():
+                month = str(_MONTHS.index(month[:3].lower()) + 1)
+            if not (1 <= int(month) <= 12 and 1 <= int(day) <= 31):
+                return match.group(0)
+            return f"{year}-{int(month):02d}-{int(day):02d}"
+
+        return replace
+
+    for pattern, order in _DATE_FORMS:
+        text = pattern.sub(rewrite(order), text)
+    return text
+
+
+def with_topic_particle(word: str) -> str:
+    """The word with the Korean topic particle its last syllable takes: 춘천은, 목포는. After a
+    non-Hangul ending the particle is left open: 'Jeju은(는)'."""
+    last = word.rstrip()[-1:] if word.strip() else ""
+    if not _HANGUL.match(last):
+        return f"{word}은(는)"
+    has_final_consonant = (ord(last) - 0xAC00) % 28 != 0
+    return f"{word}{'은' if has_final_consonant else '는'}"
 
 
 def normalise_for_match(text: str) -> str:
