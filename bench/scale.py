@@ -539,7 +539,8 @@ def measure(
             if spec.covers(language):
                 total += timed_ms(lambda e=embeddings, text=text: e.embed_query(text))[0]
         embed_all_ms.append(total)
-        ms, toks = timed_ms(lambda text=text: searcher.tokenizer.tokenize(text))
+        # " " makes another string: the question's analysis from the searches above is cached
+        ms, toks = timed_ms(lambda text=text: searcher.tokenizer.tokenize(text + " "))
         tokenize_ms.append(ms)
         tokens.append(toks)
     index = searcher.lexical().index

@@ -67,17 +67,20 @@ def fuse(
     candidates: set[str] = set()
     for lst in lists:
         candidates.update(cid for cid, s in lst.scores.items() if s > 0 or lst.normalize != "max")
+    active = [lst for lst in lists if lst.weight > 0]
+    verdicts: dict[str, list[bool]] = {}  # per chunk language: which lists judge it
     fused: list[Fused] = []
     for cid in candidates:
         language = chunk_language.get(cid, "mixed")
+        judged = verdicts.get(language)
+        if judged is None:
+            judged = verdicts[language] = [lst.judges(language) for lst in active]
         total = 0.0
         weight = 0.0
         missing = 0.0
         parts: dict[str, float] = {}
-        for lst in lists:
-            if lst.weight <= 0:
-                continue
-            if not lst.judges(language):
+        for lst, judges in zip(active, judged, strict=True):
+            if not judges:
                 missing += lst.weight
                 continue
             value = normalised[lst.name].get(cid, 0.0)

@@ -273,6 +273,8 @@ class Lexicon:
         # Which pairs a question could match, by the first syllable of the Korean side and the
         # first word of the English side: checking every pair costs ms per question at 100k chunks.
         self._by_key: dict[str, list[int]] = {}
+        self._korean = [_KO_SCRIPT.search(pair.ko) is not None for pair in self.pairs]
+        self._english = [pair.en.lower() for pair in self.pairs]
         for i, pair in enumerate(self.pairs):
             keys = {pair.ko[0]} if _KO_SCRIPT.search(pair.ko) else set()
             words = _WORD.findall(pair.en.lower())
@@ -319,16 +321,17 @@ class Lexicon:
         keys = set(text) | set(_WORD.findall(lower)) | {""}
         for i in sorted({i for key in keys for i in self._by_key.get(key, ())}):
             pair = self.pairs[i]
-            if _KO_SCRIPT.search(pair.ko):
-                start = text.find(pair.ko)
-                while start >= 0 and allowed is not None:
-                    if _aligned(start, start + len(pair.ko), allowed):
-                        break
-                    start = text.find(pair.ko, start + 1)
-                if start >= 0:
-                    candidates.append((start, start + len(pair.ko), pair.en))
-            for found in _english_occurrences(lower, pair.en):
-                candidates.append((found.start(), found.end(), pair.ko))
+            start = text.find(pair.ko) if self._korean[i] else -1
+            while start >= 0 and allowed is not None:
+                if _aligned(start, start + len(pair.ko), allowed):
+                    break
+                start = text.find(pair.ko, start + 1)
+            if start >= 0:
+                candidates.append((start, start + len(pair.ko), pair.en))
+            # a plain substring test first: a regex per pair costs milliseconds per question
+            if self._english[i] in lower:
+                for found in _english_occurrences(lower, pair.en):
+                    candidates.append((found.start(), found.end(), pair.ko))
         for match in regions.find_regions(text):
             other = "en" if _KO_SCRIPT.search(match.mention) else "ko"
             for term in regions.search_terms(match.group, other)[:3]:

@@ -409,16 +409,19 @@ class HybridSearcher:
         weaker evidence than the question's own words)."""
         weight = self.lexical_weight.get(language, 0.5)
         own = state.index.scores(self.tokenizer.tokenize(query))
+        own_mask = mask
         lists = []
         if translations and language != "mixed" and len(own):
+            # The other language's chunks are judged on the translated terms only.
             other_side = ~state.languages[language] & ~state.languages["mixed"]
             translated = state.index.scores(self.tokenizer.tokenize(" ".join(translations)))
-            translated = np.where(other_side, translated, 0.0)
-            own = np.where(other_side, 0.0, own)
+            own_mask = ~other_side if mask is None else mask & ~other_side
             lists.append(
                 RankedList(
                     name="lexical:translated",
-                    scores=self._top(state, translated, mask),
+                    scores=self._top(
+                        state, translated, other_side if mask is None else mask & other_side
+                    ),
                     weight=weight * TRANSLATED_WEIGHT,
                     judges=lambda chunk_language: chunk_language not in (language, "mixed"),
                     normalize="max",
@@ -433,7 +436,7 @@ class HybridSearcher:
             0,
             RankedList(
                 name="lexical",
-                scores=self._top(state, own, mask),
+                scores=self._top(state, own, own_mask),
                 weight=weight,
                 judges=judges,
                 normalize="max",
@@ -444,13 +447,12 @@ class HybridSearcher:
     def _top(
         self, state: _LexicalState, scores: np.ndarray, mask: np.ndarray | None
     ) -> dict[str, float]:
-        if mask is not None and len(scores):
-            scores = np.where(mask, scores, 0.0)
         if not len(scores):
             return {}
         # Only chunks sharing a term score above zero: selecting among those, not all chunks,
         # saves about a millisecond per list at 100k chunks.
-        nonzero = np.flatnonzero(scores > 0)
+        hits = scores > 0
+        nonzero = np.flatnonzero(hits & mask if mask is not None else hits)
         if len(nonzero) > self.candidates:
             kept = np.argpartition(-scores[nonzero], self.candidates - 1)[: self.candidates]
             nonzero = nonzero[kept]
