@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 from langchain_core.language_models import FakeListChatModel
 
-from policyqa.answer import AnswerError
+from policyqa.answer import AnswerError, Candidate
 from policyqa.pipeline import Pipeline
-from policyqa.text import collapse
+from policyqa.text import Span, collapse
 
 BUDGET_KO = (
     "# 예산\n\n포괄보조는 2025년 3.8조원에서 2026년 10.6조원으로 늘어난다.\n\n"
@@ -364,3 +364,58 @@ def test_a_gap_statement_that_gives_the_figure_asked_for_is_not_a_refusal(
 def test_a_special_province_gets_no_place_note(pipeline: Pipeline) -> None:
     answer = pipeline.ask("When did Gangwon Special Self-Governing Province get that status?")
     assert not any(" is in " in note for note in answer.notes), answer.notes
+
+
+class _Meanings:
+    """Embeddings in which sentences naming the same key mean the same (one-hot vectors), and
+    every other sentence is orthogonal to all of them."""
+
+    def __init__(self, keys: list[list[str]]) -> None:
+        self.keys = keys
+
+    def embed_documents(self, texts: list[str]) -> list[list[float]]:
+        size = len(self.keys) + len(texts)
+        out = []
+        for i, text in enumerate(texts):
+            vector = [0.0] * size
+            hits = [k for k, words in enumerate(self.keys) if any(w in text for w in words)]
+            hit = hits[0] if hits else None
+            vector[hit if hit is not None else len(self.keys) + i] = 1.0
+            out.append(vector)
+        return out
+
+
+def _candidate(index: int, text: str, other: bool, score: float = 1.0) -> Candidate:
+    return Candidate(index, Span(text, 0), score, 1.0, other, 1.0)
+
+
+def test_other_language_sentences_give_way_to_the_same_sentence_in_the_questions_language() -> None:
+    from types import SimpleNamespace
+
+    from policyqa.answer import Assistant
+    from policyqa.embed import EmbedderSpec
+
+    meanings = _Meanings([["BRT", "간선급행"], ["K-Pass", "K-패스"], ["taxis", "택시"]])
+    searcher = SimpleNamespace(
+        embedders=[(EmbedderSpec("use-multilingual"), meanings)], tokenizer=SimpleNamespace()
+    )
+    assistant = Assistant(searcher, checker=object())  # type: ignore[arg-type]
+    english_brt = _candidate(0, "Expand BRT across the country.", True)
+    english_pass = _candidate(0, "Roll out K-Pass nationwide.", True)
+    english_other = _candidate(0, "Serve areas with poor transit.", True)
+    korean_brt = _candidate(1, "광역철도와 간선급행버스를 전국으로 확대", False)
+    korean_pass = _candidate(2, "K-패스를 전국에서 시행", False)
+    candidates = [english_brt, english_pass, english_other, korean_pass, korean_brt]
+    chosen = [korean_pass, english_brt, english_pass, english_other]
+    result = assistant._in_question_language(chosen, candidates, "교통 대책은?", "ko")
+    texts = [c.span.text for c in result]
+    # the BRT sentence is said in Korean instead; the K-Pass one is already there in Korean;
+    # a sentence with no Korean counterpart stays
+    assert texts.count("K-패스를 전국에서 시행") == 1
+    assert "광역철도와 간선급행버스를 전국으로 확대" in texts
+    assert "Expand BRT across the country." not in texts
+    assert "Roll out K-Pass nationwide." not in texts
+    assert "Serve areas with poor transit." in texts
+    # asked for the other language's wording: nothing is swapped
+    asked = assistant._in_question_language(chosen, candidates, "영문 자료에서는 뭐래요?", "ko")
+    assert asked == chosen

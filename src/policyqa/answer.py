@@ -17,6 +17,8 @@ from collections.abc import Callable, Iterator, Mapping, Sequence, Set
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
+import numpy as np
+
 from . import prompts, qtype, regions
 from .condense import Turn, condense, format_history
 from .lexical import QUESTION_WORDS
@@ -381,6 +383,11 @@ CONTEXT_CREDIT = 0.8
 # A sentence that gives the kind of detail asked for ("how much?" -> a figure).
 DETAIL_BOOST = 1.25
 OTHER_LANGUAGE_FACTOR = 0.35
+# Cosine (multilingual USE) above which a Korean and an English sentence say the same thing: the
+# bundled corpus's translation pairs measured 0.62-0.75; related but different sentences 0.56 or
+# less. The pool: same-language sentences compared, best-scored first.
+SAME_MEANING = 0.6
+SAME_MEANING_POOL = 24
 # A "not specified" sentence answers the question only if it is about what was asked: it must
 # contain at least this share of the question's terms.
 NOT_SPECIFIED_COVERAGE = 0.5
@@ -761,6 +768,7 @@ class Assistant:
             answer.text = self._no_detail(details, language)
             yield from self._finish(answer, started)
             return
+        chosen = self._in_question_language(chosen, candidates, standalone, language)
         draft = ""
         for piece in self.composer.compose(standalone, passages, language, chosen):
             draft += piece
@@ -829,6 +837,49 @@ class Assistant:
         answer.unsupported = verification.removed
         answer.answered = bool(verification.kept)
         answer.text = verification.text()
+
+    def _in_question_language(
+        self, chosen: list[Candidate], candidates: Sequence[Candidate], question: str, language: str
+    ) -> list[Candidate]:
+        """Each chosen sentence in the other language that a same-language sentence of the
+        passages says too (a bilingual corpus states most things twice) gives way to it, or is
+        dropped when that sentence is already in the answer. Meaning is compared with the
+        multilingual embedder; without one, or when the question asks for the other
+        language's wording, the sentences stay as chosen."""
+        others = [c for c in chosen if c.other_language]
+        if not others or requested_language(question) not in (None, language):
+            return chosen
+        encoder = next(
+            (e for spec, e in self.searcher.embedders if spec.covers("ko") and spec.covers("en")),
+            None,
+        )
+        pool = [c for c in candidates if not c.other_language and c.coverage > 0]
+        pool = pool[:SAME_MEANING_POOL]
+        if encoder is None or not pool:
+            return chosen
+        vectors = np.asarray(encoder.embed_documents([c.span.text for c in others + pool]))
+        vectors /= np.linalg.norm(vectors, axis=1, keepdims=True) + 1e-12
+        similarity = vectors[: len(others)] @ vectors[len(others) :].T
+
+        def key(c: Candidate) -> tuple[int, int]:
+            return (c.passage_index, c.span.start)
+
+        taken = {key(c) for c in chosen if not c.other_language}
+        result: list[Candidate] = []
+        for cand in chosen:
+            if not cand.other_language:
+                result.append(cand)
+                continue
+            row = similarity[others.index(cand)]
+            best = int(row.argmax())
+            if row[best] < SAME_MEANING:
+                result.append(cand)
+            elif key(pool[best]) not in taken:
+                taken.add(key(pool[best]))
+                result.append(pool[best])
+            # else: the answer says it already in the question's language
+        first_seen = {c.passage_index: i for i, c in reversed(list(enumerate(result)))}
+        return sorted(result, key=lambda c: (first_seen[c.passage_index], c.span.start))
 
     def _stated_gap(
         self,

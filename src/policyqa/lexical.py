@@ -430,17 +430,6 @@ class LexicalIndex:
         summed = np.bincount(rows, weights=values, minlength=len(self.ids))
         return np.asarray(summed, dtype=np.float32)
 
-    def max_score(self, query_tokens: Sequence[str]) -> float:
-        """An upper bound of the score any chunk could reach: sum of (k1 + 1) * idf per term."""
-        if self._bm25 is None:
-            return 0.0
-        known = [t for t in query_tokens if t in self._vocab]
-        if not known:
-            return 0.0
-        ids = [self._vocab[t] for t in known]
-        idf = self._idf_of(ids)
-        return float((self._bm25.k1 + 1) * idf.sum())
-
     def idf(self, tokens: Sequence[str]) -> dict[str, float]:
         """IDF of each token; a token no chunk contains gets the highest possible IDF."""
         if self._bm25 is None:
