@@ -344,7 +344,8 @@ def test_search_terms_and_describe_languages(group_id: str) -> None:
 
 
 def test_describe_examples() -> None:
-    assert describe("southeast", "en") == "Southeast (Busan, Ulsan, Gyeongnam)"
+    assert describe("southeast", "en") == "Southeast (Busan, Ulsan and Gyeongnam)"
+    assert describe("honam", "en") == "Honam (Gwangju and Jeonnam)"
     assert describe("southeast", "ko") == "동남권(부산·울산·경남)"
     assert describe("central", "ko") == "중부권(대전·세종·충북·충남)"
     assert describe("gangwon", "en") == "Gangwon Special Self-Governing Province"

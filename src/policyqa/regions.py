@@ -641,7 +641,7 @@ def search_terms(group_id: str, language: str) -> list[str]:
 
 
 def describe(group_id: str, language: str) -> str:
-    """A one-line label: "Southeast (Busan, Ulsan, Gyeongnam)", "동남권(부산·울산·경남)"."""
+    """A one-line label: "Southeast (Busan, Ulsan and Gyeongnam)", "동남권(부산·울산·경남)"."""
     _check_language(language)
     group = GROUPS[group_id]
     provinces = [PROVINCES[p] for p in group.provinces]
@@ -651,4 +651,6 @@ def describe(group_id: str, language: str) -> str:
         return f"{group.name_ko}({'·'.join(p.short_ko for p in provinces)})"
     if group.kind == "special":
         return group.name_en
-    return f"{group.name_en} ({', '.join(p.id.capitalize() for p in provinces)})"
+    names = [p.id.capitalize() for p in provinces]
+    members = ", ".join(names[:-1]) + " and " + names[-1] if len(names) > 1 else "".join(names)
+    return f"{group.name_en} ({members})"
