@@ -419,3 +419,58 @@ def test_other_language_sentences_give_way_to_the_same_sentence_in_the_questions
     # asked for the other language's wording: nothing is swapped
     asked = assistant._in_question_language(chosen, candidates, "영문 자료에서는 뭐래요?", "ko")
     assert asked == chosen
+
+
+def test_list_blocks_are_runs_of_short_adjacent_items() -> None:
+    from policyqa.answer import list_blocks
+    from policyqa.text import sentence_spans
+
+    text = (
+        "The plan was approved in 2019. It had three strategies, each with a budget:\n"
+        "- people: KRW 51 trillion;\n- space: KRW 66 trillion;\n- industry: KRW 56 trillion.\n"
+        "The total was KRW 175 trillion.\n- a lone item after prose.\n"
+    )
+    spans = sentence_spans(text)
+    units = [
+        (s, {s.text[:6]}, {spans[i - 1].text[:6]} if i else set()) for i, s in enumerate(spans)
+    ]
+    blocks = list(list_blocks(text, units))
+    assert len(blocks) == 1
+    span, tokens, context = blocks[0]
+    assert {"- peop", "- spac", "- indu"} <= tokens
+    assert span.text == text[span.start : span.start + len(span.text)]
+    assert span.text.startswith("- people") and span.text.endswith("KRW 56 trillion.")
+    # context: the sentence that introduces the list and the one before it
+    assert context == {"It had", "The pl"}
+
+
+def test_asks_for_several() -> None:
+    from policyqa.qtype import asks_for_several
+
+    assert asks_for_several("How was the plan split between people, space and industry?")
+    assert asks_for_several("당연직이랑 위촉직 위원은 각각 몇 명 나왔나요?")
+    assert asks_for_several("4개 분야가 구체적으로 뭐예요?")
+    assert not asks_for_several("How much does the plan cost?")
+    assert not asks_for_several("포괄보조 예산이 얼마에서 얼마로 늘어나나요?")
+
+
+def test_a_breakdown_question_is_answered_with_the_whole_list(fake_pipeline: Pipeline) -> None:
+    plan = (
+        "# Plans\n\nThe fourth five-year plan for balanced development was approved in 2019. "
+        "It was organised around three strategies, each with a reported budget:\n\n"
+        "- people: KRW 51 trillion;\n- space: KRW 66 trillion;\n- industry: KRW 56 trillion.\n\n"
+        "The plan's total was reported as KRW 175 trillion.\n"
+    )
+    _write(fake_pipeline.settings.corpus, {"plans-en.md": plan})
+    fake_pipeline.ingest()
+    answer = fake_pipeline.ask(
+        "How was the fourth five-year plan split between people, space and industry?"
+    )
+    assert answer.answered, answer.text
+    for figure in ("51", "66", "56"):
+        assert figure in answer.text, answer.text
+    # each quote is verbatim: the list is one citation of the lines as written
+    assert any(c.quote.count("trillion") == 3 for c in answer.citations), answer.citations
+    # a question for one figure is not answered with the whole list
+    single = fake_pipeline.ask("How much was the space budget of the fourth five-year plan?")
+    assert "51" not in single.text, single.text

@@ -251,14 +251,39 @@ def score_candidates(
     if not passages:
         return []
     top = max(p.score for p in passages) or 1.0
+    several = qtype.asks_for_several(question)
     out = []
+
+    def score(unit: Candidate, tokens: set[str], previous: set[str]) -> Candidate | None:
+        """The unit scored: None for a heading."""
+        span, other = unit.span, unit.other_language
+        if _looks_like_heading(span.text):
+            return None
+        coverage = terms.coverage(tokens, other, span.text)
+        if previous and coverage > 0:
+            # Only a sentence that shares some of the question's terms continues its
+            # predecessor's subject; otherwise any sentence after a good one would qualify.
+            with_context = terms.coverage(tokens | previous, other, span.text)
+            effective = max(coverage, CONTEXT_CREDIT * with_context)
+        else:
+            effective = coverage
+        value = effective * (0.5 + 0.5 * (passages[unit.passage_index].score / top))
+        if asked and qtype.gives_detail(asked, span.text, question):
+            value *= DETAIL_BOOST
+        if other:
+            # The question's language is preferred when both say the same; translated
+            # terms are weaker evidence than the question's own words.
+            value *= OTHER_LANGUAGE_FACTOR
+        return dataclasses.replace(unit, score=value, coverage=coverage, effective=effective)
+
     for index, passage in enumerate(passages):
         chunk = passage.chunk
         other = chunk.language not in (terms.language, "mixed")
-        prior = 0.5 + 0.5 * (passage.score / top)
         if _SOURCES_SECTION.search(chunk.section):
             continue  # a list of sources is not an answer
+
         previous: set[str] = set()
+        units: list[tuple[Span, set[str], set[str]]] = []  # span, its tokens, the one before's
         for sentence in sentence_spans(chunk.text):
             if _SOURCES_SECTION.search(span_section(chunk, sentence)):
                 continue  # nor is a list of sources that starts inside the chunk
@@ -268,28 +293,66 @@ def score_candidates(
             if span is None:
                 continue  # the document's title line says nothing the title does not
             tokens = set(terms.tokenize(span.text))
-            coverage = terms.coverage(tokens, other, span.text)
-            heading = _looks_like_heading(span.text)
-            if previous and coverage > 0 and not heading:
-                # Only a sentence that shares some of the question's terms continues its
-                # predecessor's subject; otherwise any sentence after a good one would qualify.
-                with_context = terms.coverage(tokens | previous, other, span.text)
-                effective = max(coverage, CONTEXT_CREDIT * with_context)
-            else:
-                effective = coverage
+            units.append((span, tokens, previous))
             previous = tokens
-            if heading:
-                continue
-            score = effective * prior
-            if asked and qtype.gives_detail(asked, span.text, question):
-                score *= DETAIL_BOOST
-            if other:
-                # The question's language is preferred when both say the same; translated
-                # terms are weaker evidence than the question's own words.
-                score *= OTHER_LANGUAGE_FACTOR
-            out.append(Candidate(index, span, score, coverage, other, effective))
+            candidate = score(Candidate(index, span, 0.0, 0.0, other), tokens, units[-1][2])
+            if candidate is not None:
+                out.append(candidate)
+        if not several:
+            continue
+        items = {c.span.start: c for c in out if c.passage_index == index}
+        for span, tokens, before in list_blocks(chunk.text, units):
+            if in_gaps_section(span_section(chunk, span)):
+                continue  # a gap is quoted by itself: the one the question is about
+            block = score(Candidate(index, span, 0.0, 0.0, other), tokens, before)
+            inside = [
+                c for start, c in items.items() if span.start <= start < span.start + len(span.text)
+            ]
+            best = max((c.coverage for c in inside), default=0.0)
+            # A list answers a question for several items ("how was it split?") as a whole
+            # when its items together say more than any one of them.
+            if block is not None and block.coverage > best:
+                out.append(block)
     out.sort(key=lambda c: (-c.score, c.passage_index, c.span.start))
     return out
+
+
+_LIST_ITEM = re.compile(r"\s*(?:[-*•◦▪·]|\d{1,2}[.)]|[가-하][.)]|\([0-9a-z가-하]{1,2}\))\s")
+LIST_ITEM_CHARS = 120
+LIST_BLOCK_CHARS = 480
+
+
+def list_blocks(
+    text: str, units: Sequence[tuple[Span, set[str], set[str]]]
+) -> Iterator[tuple[Span, set[str], set[str]]]:
+    """Runs of short list items as one unit each ("people: KRW 51 trillion; space: KRW 66
+    trillion; industry: KRW 56 trillion"): one item answers a part of "how was it split?", the
+    run answers it. Yields the run as an exact substring of `text`, its tokens, and as its
+    context the tokens of the sentence that introduces the list and of the one before that
+    ("The 4th plan ... was approved in 2019. It had three strategies, each with a budget:")."""
+    start = 0
+    while start < len(units):
+        end = start
+        while end < len(units) and _is_list_item(units[end][0]):
+            if end > start:
+                gap = text[
+                    units[end - 1][0].start + len(units[end - 1][0].text) : units[end][0].start
+                ]
+                if gap.strip():
+                    break
+            end += 1
+        if end - start >= 2:
+            first, last = units[start][0], units[end - 1][0]
+            stop = last.start + len(last.text)
+            if stop - first.start <= LIST_BLOCK_CHARS:
+                tokens = set().union(*(u[1] for u in units[start:end]))
+                context = units[start][2] | (units[start - 1][2] if start > 0 else set())
+                yield Span(text[first.start : stop], first.start), tokens, context
+        start = max(end, start + 1)
+
+
+def _is_list_item(span: Span) -> bool:
+    return _LIST_ITEM.match(span.text) is not None and len(span.text) <= LIST_ITEM_CHARS
 
 
 def _without_title(span: Span, title: str) -> Span | None:
@@ -424,8 +487,13 @@ def select_sentences(
         tokens = set(tokenize(cand.span.text))
         if any(_jaccard(tokens, seen) >= 0.5 for seen in chosen_tokens):
             continue
-        if any(c.passage_index == cand.passage_index and c.span == cand.span for c in chosen):
-            continue
+        if any(
+            c.passage_index == cand.passage_index
+            and c.span.start < cand.span.start + len(cand.span.text)
+            and cand.span.start < c.span.start + len(c.span.text)
+            for c in chosen
+        ):
+            continue  # the same text, or a list item of a chosen list, or the list of an item
         if chosen and length + len(cand.span.text) > max_chars:
             continue
         chosen.append(cand)
@@ -995,7 +1063,10 @@ class Assistant:
     @staticmethod
     def _no_detail(asked: set[str], language: str) -> str:
         kinds = [prompts.message(f"detail-{kind}", language) for kind in sorted(asked)]
-        return prompts.message("no-detail", language, detail=", ".join(kinds))
+        detail = ", ".join(kinds)
+        return prompts.message(
+            "no-detail", language, detail=detail, detail_topic=with_topic_particle(detail)
+        )
 
     def _finish(self, answer: Answer, started: float) -> Iterator[AnswerEvent]:
         answer.latency_ms = (time.perf_counter() - started) * 1000
