@@ -518,6 +518,8 @@ def measure(
         ids[q["id"]] = [p.chunk.id for p in passages]
     answered = 0
     for text in texts:
+        # cold: the question's vector, translations and analysis from its search are dropped
+        pipeline.searcher.forget_questions()
         ms, answer = timed_ms(lambda text=text: pipeline.ask(text))
         ask_ms.append(ms)
         answered += bool(answer.answered)
@@ -878,7 +880,8 @@ def raw_bm25_top(index: Any, tokens: list[str], k: int) -> list[int]:
     scores = index.scores(tokens)
     hits = np.flatnonzero(scores > 0)
     if len(hits) > k:
-        hits = hits[np.argpartition(-scores[hits], k - 1)[:k]]
+        values = scores[hits]
+        hits = hits[np.argpartition(values, len(values) - k)[len(values) - k :]]
     return [int(i) for i in hits]
 
 

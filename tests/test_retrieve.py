@@ -181,3 +181,25 @@ def test_lexical_cache_shares_token_strings_and_upgrades_old_files(tmp_path: Pat
     assert loaded["version"] == LexicalCache.VERSION
     entries = loaded["entries"]
     assert entries["h0"].tokens[0] is entries["h2"].tokens[0]  # stored once
+
+
+def test_a_repeated_question_reuses_its_vector_until_forgotten(
+    indexed: Pipeline, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    searcher = indexed.searcher
+    calls: list[str] = []
+    original = CountingFake.embed_query
+
+    def counting(self: CountingFake, text: str) -> list[float]:
+        calls.append(text)
+        return original(self, text)
+
+    monkeypatch.setattr(CountingFake, "embed_query", counting)
+    first = [p.chunk.id for p in indexed.search("광역철도 확대")]
+    embedded = len(calls)
+    assert embedded >= 1
+    assert [p.chunk.id for p in indexed.search("광역철도 확대")] == first
+    assert len(calls) == embedded  # from the cache
+    searcher.forget_questions()
+    assert [p.chunk.id for p in indexed.search("광역철도 확대")] == first
+    assert len(calls) == 2 * embedded  # embedded again, same result

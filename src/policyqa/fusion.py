@@ -57,6 +57,23 @@ def normalise(
 MISSING_FACTOR = 0.7
 
 
+@dataclass(frozen=True)
+class _Plan:
+    """For one chunk language: the lists that judge it (name, weight, normalised scores), their
+    total weight, and whether any list could not judge it (its evidence is imputed)."""
+
+    judging: list[tuple[str, float, Mapping[str, float]]]
+    weight: float
+    imputed: bool
+
+    @classmethod
+    def of(
+        cls, lists: list[RankedList], normalised: Mapping[str, Mapping[str, float]], language: str
+    ) -> _Plan:
+        judging = [(x.name, x.weight, normalised[x.name]) for x in lists if x.judges(language)]
+        return cls(judging, float(sum(w for _, w, _ in judging)), len(judging) < len(lists))
+
+
 def fuse(
     lists: list[RankedList],
     chunk_language: Mapping[str, str],
@@ -68,30 +85,21 @@ def fuse(
     for lst in lists:
         candidates.update(cid for cid, s in lst.scores.items() if s > 0 or lst.normalize != "max")
     active = [lst for lst in lists if lst.weight > 0]
-    verdicts: dict[str, list[bool]] = {}  # per chunk language: which lists judge it
+    plans: dict[str, _Plan] = {}  # per chunk language, made once
     fused: list[Fused] = []
     for cid in candidates:
         language = chunk_language.get(cid, "mixed")
-        judged = verdicts.get(language)
-        if judged is None:
-            judged = verdicts[language] = [lst.judges(language) for lst in active]
-        total = 0.0
-        weight = 0.0
-        missing = 0.0
-        parts: dict[str, float] = {}
-        for lst, judges in zip(active, judged, strict=True):
-            if not judges:
-                missing += lst.weight
-                continue
-            value = normalised[lst.name].get(cid, 0.0)
-            parts[lst.name] = value
-            total += lst.weight * value
-            weight += lst.weight
-        if weight > 0:
-            score = total / weight
-            if missing > 0:
-                score *= missing_factor
-            fused.append(Fused(cid, score, parts))
+        plan = plans.get(language)
+        if plan is None:
+            plan = plans[language] = _Plan.of(active, normalised, language)
+        if plan.weight <= 0:
+            continue
+        judging = plan.judging
+        parts = {name: scores.get(cid, 0.0) for name, _, scores in judging}
+        score = sum(w * parts[name] for name, w, _ in judging) / plan.weight
+        if plan.imputed:
+            score *= missing_factor
+        fused.append(Fused(cid, score, parts))
     fused.sort(key=lambda f: (-f.score, f.chunk_id))
     return fused
 

@@ -325,6 +325,10 @@ class Tokenizer:
             return self._english(text)
         return self._korean(self._analysed(text))
 
+    def forget(self) -> None:
+        """Drop the analyses kept for recent questions (benchmarks time questions cold)."""
+        self._recent.clear()
+
     def _analysed(self, text: str) -> list[Any]:
         """Kiwi's analysis of one text (a question), kept for the few calls that follow: a
         search tokenizes the question and then needs its morpheme boundaries."""

@@ -316,7 +316,6 @@ class Lexicon:
         lower = text.lower()
         allowed = boundaries(text) if boundaries is not None else None
         out: list[str] = []
-        covered: list[tuple[int, int]] = []
         candidates: list[tuple[int, int, str]] = []
         keys = set(text) | set(_WORD.findall(lower)) | {""}
         for i in sorted({i for key in keys for i in self._by_key.get(key, ())}):
@@ -336,13 +335,18 @@ class Lexicon:
             other = "en" if _KO_SCRIPT.search(match.mention) else "ko"
             for term in regions.search_terms(match.group, other)[:3]:
                 candidates.append((match.start, match.start + len(match.mention), term))
-        # Longest spans first; a span inside an already-taken one is skipped.
+        # Longest spans first; a span inside an already-taken one is skipped. Per position,
+        # the taken span reaching furthest: a container is longer, so it was taken first.
         candidates.sort(key=lambda c: (-(c[1] - c[0]), c[0]))
         groups: dict[tuple[int, int], list[str]] = {}
+        reach: list[tuple[int, int]] = [(-1, -1)] * (len(text) + 1)
         for start, end, term in candidates:
-            if any(s <= start and end <= e and (s, e) != (start, end) for s, e in covered):
+            container = reach[start]
+            if container[1] >= end and container != (start, end):
                 continue
-            covered.append((start, end))
+            for position in range(start, end):
+                if end > reach[position][1]:
+                    reach[position] = (start, end)
             if term not in out and term.lower() not in lower:
                 out.append(term)
                 groups.setdefault((start, end), []).append(term)

@@ -28,3 +28,7 @@ class BoundedCache(Generic[K, V]):
             if key not in self._items and len(self._items) >= self._size:
                 self._items.pop(next(iter(self._items)))
             self._items[key] = value
+
+    def clear(self) -> None:
+        with self._lock:
+            self._items.clear()
