@@ -211,3 +211,22 @@ def test_a_label_cell_and_its_date_or_figure_cell_stay_one_record() -> None:
     assert "The four fields are not listed." in texts
     korean = "추진 시기\n2026년 상반기\n담당 부처\n행정안전부\n"
     assert "추진 시기\n2026년 상반기" in [s.text for s in sentence_spans(korean)]
+
+
+def test_a_two_column_table_reads_as_label_and_value_records() -> None:
+    page = (
+        "1. 한눈에 보기\n 항목\n 내용\n명칭\n5극3특 국가균형성장 추진전략 설계도\n"
+        "의결\n2025년 9월 30일 지방시대위원회 전체회의\n"
+        "공간 구상\n수도권 일극 체제를 5개 초광역권(5극)과 3개 특별자치도(3특)로 재편\n"
+        "2. 제1차 전체회의\n"
+    )
+    texts = [s.text for s in sentence_spans(page)]
+    assert "의결\n2025년 9월 30일 지방시대위원회 전체회의" in texts, texts
+    assert "공간 구상\n수도권 일극 체제를 5개 초광역권(5극)과 3개 특별자치도(3특)로 재편" in texts
+    # a short last cell before a paragraph does not swallow the paragraph's first line
+    after = (
+        "Item\nDetail\nStatus\nNone reported\nThe four fields of the special provisions are "
+        "not listed in the reports used for\nthis sheet.\n"
+    )
+    texts = [s.text for s in sentence_spans(after)]
+    assert any(t.startswith("The four fields") and t.endswith("this sheet.") for t in texts), texts

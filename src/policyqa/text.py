@@ -39,51 +39,82 @@ def _units(text: str) -> list[tuple[int, int]]:
         position += len(line) + 1
     units: list[tuple[int, int]] = []
     start = None
+    value_of_label = closed_record = False
+
+    def line_at(i: int) -> str:
+        return text[lines[i][0] : lines[i][1]] if 0 <= i < len(lines) else ""
+
     for i, (a, b) in enumerate(lines):
         line = text[a:b]
         if not line.strip():
             if start is not None:
                 units.append((start, lines[i - 1][1]))
                 start = None
+            value_of_label = closed_record = False
             continue
         if start is None:
             start = a
-        nxt = lines[i + 1] if i + 1 < len(lines) else None
-        next_line = text[nxt[0] : nxt[1]] if nxt else ""
+        next_line = line_at(i + 1)
         heading = _LINE_START.match(line) is not None and len(line.strip()) < 40
         # A short line after a short line is a table cell as PDF extraction gives them, one
         # per line; joined, a whole table would read as one long "sentence". (A single short
         # line is more often the first line of a short paragraph wrapped once.)
-        prev_line = text[lines[i - 1][0] : lines[i - 1][1]] if i > 0 else ""
+        prev_line = line_at(i - 1)
         cell = _is_cell(line) and _is_cell(prev_line) and _LINE_START.match(prev_line) is None
-        # A label cell and the figure or date cell after it ("Launch as special province" /
-        # "18 January 2024") are one record: apart, the date would answer nothing.
+        # A label cell and the value cell after it are one record ("Launch as special
+        # province" / "18 January 2024"; "의결" / "2025년 9월 30일 지방시대위원회 전체회의"): apart,
+        # the value answers nothing, and run together, a table reads as one long sentence. The
+        # value is a short cell with a figure, or, inside a table, a longer line that the next
+        # label, a heading or a blank line follows.
+        after_value = line_at(i + 2)
+        short_value = _is_cell(next_line) and _DIGIT.search(next_line) is not None
+        long_value = (
+            bool(next_line.strip())
+            and not _is_cell(next_line)
+            and (_is_cell(prev_line) or closed_record)
+            and (
+                not after_value.strip()
+                or _LINE_START.match(after_value) is not None
+                or _is_label(after_value)
+            )
+        )
         label = (
-            _is_cell(line)
-            and not _DIGIT.search(line)
-            and _LINE_START.match(line) is None
-            and _LINE_END.search(line) is None
-            and _is_cell(next_line)
-            and _DIGIT.search(next_line) is not None
+            not value_of_label
+            and _is_label(line)
             and _LINE_START.match(next_line) is None
+            and (short_value or long_value)
         )
         so_far = text[start:b]
         # "... (경제권:" wraps inside a parenthesis: its colon ends no sentence.
         open_paren = so_far.count("(") + so_far.count("（") > so_far.count(")") + so_far.count("）")
-        ends = not label and (
-            heading
-            or cell
-            or (_LINE_END.search(line) is not None and not open_paren)
-            or line.lstrip().startswith("|")
-            or not next_line.strip()
-            or _LINE_START.match(next_line) is not None
+        ends = value_of_label or (
+            not label
+            and (
+                heading
+                or cell
+                or (_LINE_END.search(line) is not None and not open_paren)
+                or line.lstrip().startswith("|")
+                or not next_line.strip()
+                or _LINE_START.match(next_line) is not None
+            )
         )
         if ends:
             units.append((start, b))
             start = None
+        closed_record, value_of_label = value_of_label, label
     if start is not None:
         units.append((start, lines[-1][1]))
     return units
+
+
+def _is_label(line: str) -> bool:
+    """A short cell that names a field: no figure, no sentence end, no list marker."""
+    return (
+        _is_cell(line)
+        and not _DIGIT.search(line)
+        and _LINE_START.match(line) is None
+        and _LINE_END.search(line) is None
+    )
 
 
 def _is_cell(line: str) -> bool:
