@@ -474,3 +474,11 @@ def test_a_breakdown_question_is_answered_with_the_whole_list(fake_pipeline: Pip
     # a question for one figure is not answered with the whole list
     single = fake_pipeline.ask("How much was the space budget of the fourth five-year plan?")
     assert "51" not in single.text, single.text
+
+
+def test_missing_terms_are_named_as_the_question_wrote_them(pipeline: Pipeline) -> None:
+    answer = pipeline.ask("Does the plan say anything about offshore wind farms?")
+    assert not answer.answered
+    named = answer.text.split("do not mention:")[-1]
+    assert "farms" in named and "offshore" in named, answer.text
+    assert "anyth" not in named and "farm," not in named, answer.text

@@ -157,6 +157,12 @@ class QuestionTerms:
         # "how big" asks for a figure: "big" is not what the question is about.
         question = qtype.without_asking_words(question)
         self.weights = dict(idf(_subject_terms(tokenize(question))))
+        # English stems back to the question's words, for messages to the user
+        self.surface: dict[str, str] = {}
+        for word in re.findall(r"[A-Za-z][A-Za-z'\-]*", question):
+            stems = tokenize(word)
+            if len(stems) == 1 and stems[0] in self.weights:
+                self.surface.setdefault(stems[0], word)
         self.region_terms: list[set[str]] = []
         if mentions:
             distinctive = _distinctive_region_tokens(tokenize)
@@ -233,9 +239,10 @@ class QuestionTerms:
         return bool(self.subject & set(self.tokenize(text)))
 
     def missing(self, tokens: set[str], limit: int = 4) -> list[str]:
-        """The rarest question terms that `tokens` lacks (for telling the user what is missing)."""
+        """The rarest question terms that `tokens` lacks (for telling the user what is missing),
+        as the question wrote them: "jobs", not the stem "job"."""
         gone = [(w, t) for t, w in self.weights.items() if t not in tokens]
-        return [t for _, t in sorted(gone, reverse=True)[:limit]]
+        return [self.surface.get(t, t) for _, t in sorted(gone, reverse=True)[:limit]]
 
 
 def score_candidates(
