@@ -482,3 +482,13 @@ def test_missing_terms_are_named_as_the_question_wrote_them(pipeline: Pipeline) 
     named = answer.text.split("do not mention:")[-1]
     assert "farms" in named and "offshore" in named, answer.text
     assert "anyth" not in named and "farm," not in named, answer.text
+
+
+def test_interleaved_table_cells_are_no_sentence() -> None:
+    from policyqa.answer import _looks_like_fragment
+
+    assert _looks_like_fragment("restructuring of RISE 10 universities (by")
+    assert not _looks_like_fragment(
+        "○ 지역 의과대학 신설, 지방의료원 관련 조치(구체 내용은 명시되지 않음)"
+    )
+    assert not _looks_like_fragment("Jeonbuk is the newest, after Jeju (since 1 July 2006).")

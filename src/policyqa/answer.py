@@ -264,7 +264,7 @@ def score_candidates(
     def score(unit: Candidate, tokens: set[str], previous: set[str]) -> Candidate | None:
         """The unit scored: None for a heading."""
         span, other = unit.span, unit.other_language
-        if _looks_like_heading(span.text):
+        if _looks_like_heading(span.text) or _looks_like_fragment(span.text):
             return None
         coverage = terms.coverage(tokens, other, span.text)
         if previous and coverage > 0:
@@ -467,6 +467,16 @@ def _subject_terms(tokens: Sequence[str]) -> list[str]:
     """What a question is about: no question-form words, no Korean verbs or adjectives (Kiwi
     lemmas end in 다); those say how it is asked, and rare ones would look like missing facts."""
     return [t for t in dict.fromkeys(tokens) if t not in QUESTION_WORDS and not t.endswith("다")]
+
+
+def _looks_like_fragment(text: str) -> bool:
+    """Pieces of two table cells that PDF extraction interleaved: short, with a parenthesis
+    opened and not closed ("restructuring of RISE 10 universities (by")."""
+    opened = text.count("(") + text.count("（")
+    return len(text) < FRAGMENT_CHARS and opened > text.count(")") + text.count("）")
+
+
+FRAGMENT_CHARS = 100
 
 
 def _looks_like_heading(text: str) -> bool:
