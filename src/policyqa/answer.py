@@ -262,7 +262,7 @@ def score_candidates(
     out = []
 
     def score(unit: Candidate, tokens: set[str], previous: set[str]) -> Candidate | None:
-        """The unit scored: None for a heading."""
+        """The unit scored: None for a heading or a piece of table cells."""
         span, other = unit.span, unit.other_language
         if _looks_like_heading(span.text) or _looks_like_fragment(span.text):
             return None
@@ -288,7 +288,6 @@ def score_candidates(
         other = chunk.language not in (terms.language, "mixed")
         if _SOURCES_SECTION.search(chunk.section):
             continue  # a list of sources is not an answer
-
         previous: set[str] = set()
         units: list[tuple[Span, set[str], set[str]]] = []  # span, its tokens, the one before's
         for sentence in sentence_spans(chunk.text):
@@ -300,9 +299,9 @@ def score_candidates(
             if span is None:
                 continue  # the document's title line says nothing the title does not
             tokens = set(terms.tokenize(span.text))
-            units.append((span, tokens, previous))
-            previous = tokens
-            candidate = score(Candidate(index, span, 0.0, 0.0, other), tokens, units[-1][2])
+            before, previous = previous, tokens
+            units.append((span, tokens, before))
+            candidate = score(Candidate(index, span, 0.0, 0.0, other), tokens, before)
             if candidate is not None:
                 out.append(candidate)
         if not several:

@@ -101,7 +101,6 @@ _ASKS = {
     ),
 }
 
-# Separators of an enumeration: "경제권, 생활권, 추진기반", "A·B·C", "A, B and C".
 # "How was it split?", "각각 몇 명?": the answer is several items, such as a short list.
 _BREAKDOWN = re.compile(
     r"각각|나뉘|나누|나눠|배분|내역|구성(?:은|이|을)|\bsplit\b|\bbroken down\b|\bbreakdown\b|"
@@ -115,6 +114,7 @@ def asks_for_several(question: str) -> bool:
     return LIST in asked_details(question) or _BREAKDOWN.search(question) is not None
 
 
+# Separators of an enumeration: "경제권, 생활권, 추진기반", "A·B·C", "A, B and C".
 _LIST_SEPARATOR = re.compile(r"[,·、/]|\s및\s|\sand\s|\sor\s|\s또는\s")
 
 # A group of people or a condition on them: "청년", "만 65세 이상", "households below ...".
