@@ -160,27 +160,38 @@ def test_bm25_scores_equal_bm25s_own() -> None:
         assert np.allclose(index.scores(query), expected, atol=1e-6), query
 
 
-def test_lexical_cache_shares_token_strings_and_upgrades_old_files(tmp_path: Path) -> None:
+def test_lexical_cache_shares_token_strings_and_ignores_old_versions(tmp_path: Path) -> None:
     import pickle
 
-    from policyqa.retrieve import ChunkAnalysis, LexicalCache, _wait_for_save
+    from policyqa.retrieve import ChunkAnalysis, LexicalCache
 
     path = tmp_path / "lexical.pkl"
-    # A version-2 file, as unpickling gives it: every occurrence its own string object.
-    old = {
+    # As unpickling gives them: every occurrence its own string object.
+    entries = {
         f"h{i}": ChunkAnalysis(["".join(["예", "산"]), "".join(["교", "통"])], (), frozenset())
         for i in range(3)
     }
-    path.write_bytes(pickle.dumps({"version": 2, "entries": old}))
+    path.write_bytes(pickle.dumps({"version": LexicalCache.VERSION, "entries": entries}))
     cache = LexicalCache(path)
     first, second = cache.get("h0"), cache.get("h1")
     assert first is not None and second is not None
     assert first.tokens == ["예산", "교통"] and first.tokens[0] is second.tokens[0]
-    _wait_for_save(path)  # the upgrade is written in the background
-    loaded = pickle.loads(path.read_bytes())
-    assert loaded["version"] == LexicalCache.VERSION
-    entries = loaded["entries"]
-    assert entries["h0"].tokens[0] is entries["h2"].tokens[0]  # stored once
+    # a file of an older version holds tokens of older rules: its chunks are analysed again
+    path.write_bytes(pickle.dumps({"version": LexicalCache.VERSION - 1, "entries": entries}))
+    assert LexicalCache(path).get("h0") is None
+
+
+def test_acronyms_keep_their_capitals() -> None:
+    from policyqa.lexical import Tokenizer
+
+    tokenize = Tokenizer().tokenize
+    assert "RISE" in tokenize("restructure RISE, the regional university support system")
+    assert "RISE" not in tokenize("block grants rising to KRW 10.6 trillion")
+    assert tokenize("What is RISE?") == ["RISE"]
+    assert "AI" in tokenize("AI 특화 계약학과")
+    # all-capital stop words are dropped, and long capitalised words are words as usual
+    assert tokenize("IT IS THE PLAN") == ["PLAN"]
+    assert tokenize("THE INTRODUCTION") == tokenize("the introduction")
 
 
 def test_a_repeated_question_reuses_its_vector_until_forgotten(

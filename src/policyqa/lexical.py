@@ -20,6 +20,7 @@ import numpy as np
 from .memo import BoundedCache
 
 _HANGUL = re.compile(r"[\uac00-\ud7a3]")
+ACRONYM_LETTERS = 6
 _WORD = re.compile(r"[A-Za-z][A-Za-z0-9'’\-]*|\d+(?:[.,]\d+)*")
 _KEEP_TAGS = ("NNG", "NNP", "NNB", "NR", "NP", "VV", "VA", "XR", "SL", "SN", "SH", "MAG", "W_")
 _STRIP = ".,;:!?()[]{}\"'`’“”%·-"
@@ -317,9 +318,13 @@ class Tokenizer:
         return str(self._stemmer.stemWord(word))
 
     def _latin(self, word: str) -> str | None:
-        word = word.strip(_STRIP).lower().replace("’", "'")
+        written = word.strip(_STRIP)
+        word = written.lower().replace("’", "'")
         if not word or word in ENGLISH_STOP_WORDS:
             return None
+        if 2 <= len(written) <= ACRONYM_LETTERS and written.isalpha() and written.isupper():
+            # An acronym stays itself: "RISE" (a programme) is not "rising", "CARE" not "care".
+            return written
         if word[0].isdigit():
             return word.replace(",", "")
         return self._stem(word)

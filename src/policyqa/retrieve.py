@@ -74,9 +74,9 @@ class LexicalCache:
     """Chunk analyses per content hash, kept on disk so that restarts and index changes only
     analyse new text (Kiwi, gloss mining and the region scan are the costly parts)."""
 
-    # 3: tokens are shared string objects, so the pickle stores each once (version 2 files,
-    # which stored every occurrence, are read and rewritten).
-    VERSION = 3
+    # 3: tokens are shared string objects, so the pickle stores each once. 4: acronyms keep
+    # their capitals ("RISE"); older files hold other tokens and are analysed again.
+    VERSION = 4
 
     def __init__(self, path: Path | None) -> None:
         self.path = path
@@ -89,10 +89,8 @@ class LexicalCache:
                 with path.open("rb") as handle:
                     loaded = pickle.load(handle)
                 version = loaded.get("version") if isinstance(loaded, dict) else None
-                if version in (2, self.VERSION):
+                if version == self.VERSION:
                     self._entries = {h: _interned(a) for h, a in loaded["entries"].items()}
-                if version == 2:
-                    self._write()
             except Exception as exc:  # a damaged cache only costs a re-analysis
                 log.warning("ignoring unreadable lexical cache %s: %s", path, exc)
 
