@@ -214,3 +214,36 @@ def test_a_repeated_question_reuses_its_vector_until_forgotten(
     searcher.forget_questions()
     assert [p.chunk.id for p in indexed.search("광역철도 확대")] == first
     assert len(calls) == 2 * embedded  # embedded again, same result
+
+
+def test_bm25_max_score_bounds_every_chunk(indexed: Pipeline) -> None:
+    state = indexed.searcher.lexical()
+    for question in ("광역철도 확대", "block grants 2026", "포괄보조 예산"):
+        tokens = indexed.searcher.tokenizer.tokenize(question)
+        scores = state.index.scores(tokens)
+        assert scores.max() <= state.index.max_score(tokens) + 1e-6
+        assert state.index.max_score(tokens) > 0
+    assert state.index.max_score(["없는낱말"]) == 0.0
+
+
+def test_a_weak_best_lexical_match_is_not_scored_as_a_full_match(
+    fake_pipeline: Pipeline,
+) -> None:
+    from policyqa.retrieve import LEXICAL_SCALE_FLOOR
+
+    fruits = ["apple", "banana", "cherry", "damson", "elder", "fig", "guava", "kiwi", "lime"]
+    for fruit in fruits:
+        (fake_pipeline.settings.corpus / f"{fruit}.md").write_text(
+            f"# {fruit}\n\nThe orchard report lists {fruit} trees planted this year.\n",
+            encoding="utf-8",
+        )
+    fake_pipeline.ingest()
+    searcher = fake_pipeline.searcher
+    state = searcher.lexical()
+    # every chunk holds one of the nine rare words asked about: the best match is weak
+    question = "Which of " + ", ".join(fruits) + " were planted?"
+    own = searcher._lexical_lists(state, question, "en", None, [])[0]
+    bound = state.index.max_score(searcher.tokenizer.tokenize(question))
+    best = max(own.scores.values())
+    assert best < LEXICAL_SCALE_FLOOR * bound  # the case the floor is for
+    assert own.scale is not None and own.scale >= LEXICAL_SCALE_FLOOR * bound

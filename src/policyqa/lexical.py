@@ -443,6 +443,17 @@ class LexicalIndex:
         summed = np.bincount(rows, weights=values, minlength=len(self.ids))
         return np.asarray(summed, dtype=np.float32)
 
+    def max_score(self, query_tokens: Sequence[str]) -> float:
+        """What a chunk could score at most for these tokens: (k1 + 1) * idf summed over the
+        known ones (each term's saturation limit)."""
+        if self._bm25 is None:
+            return 0.0
+        known = [t for t in query_tokens if t in self._vocab]
+        if not known:
+            return 0.0
+        idf = self._idf_of([self._vocab[t] for t in known])
+        return float((self._bm25.k1 + 1) * idf.sum())
+
     def idf(self, tokens: Sequence[str]) -> dict[str, float]:
         """IDF of each token; a token no chunk contains gets the highest possible IDF."""
         if self._bm25 is None:
