@@ -38,8 +38,6 @@ from itertools import zip_longest
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-
 REPO = Path(__file__).resolve().parents[1]
 DEFAULT_JSON = REPO / "bench" / "results" / "scale.json"
 DEFAULT_QUESTIONS = REPO / "eval" / "questions.jsonl"
@@ -876,13 +874,11 @@ def retrieve_ratios(result: dict[str, Any], embedding_key: str) -> dict[str, flo
 
 
 def raw_bm25_top(index: Any, tokens: list[str], k: int) -> list[int]:
-    """A raw BM25 query: every chunk's score, then the k best (among chunks sharing a term)."""
-    scores = index.scores(tokens)
-    hits = np.flatnonzero(scores > 0)
-    if len(hits) > k:
-        values = scores[hits]
-        hits = hits[np.argpartition(values, len(values) - k)[len(values) - k :]]
-    return [int(i) for i in hits]
+    """A raw BM25 query: every chunk's score, then the k best (among chunks sharing a term),
+    selected as the retriever selects them."""
+    from policyqa.lexical import top_k
+
+    return [int(i) for i in top_k(index.scores(tokens), k)]
 
 
 def _raw(d: dict[str, Any]) -> str | None:

@@ -31,6 +31,7 @@ from .text import (
     clean_question,
     collapse,
     is_korean,
+    leaves_parenthesis_open,
     neutralise_markers,
     numbers_in,
     sentence_spans,
@@ -290,6 +291,7 @@ def score_candidates(
             continue  # a list of sources is not an answer
         previous: set[str] = set()
         units: list[tuple[Span, set[str], set[str]]] = []  # span, its tokens, the one before's
+        sentences: list[Candidate] = []  # this passage's
         for sentence in sentence_spans(chunk.text):
             if _SOURCES_SECTION.search(span_section(chunk, sentence)):
                 continue  # nor is a list of sources that starts inside the chunk
@@ -303,18 +305,18 @@ def score_candidates(
             units.append((span, tokens, before))
             candidate = score(Candidate(index, span, 0.0, 0.0, other), tokens, before)
             if candidate is not None:
-                out.append(candidate)
+                sentences.append(candidate)
+        out.extend(sentences)
         if not several:
             continue
-        items = {c.span.start: c for c in out if c.passage_index == index}
         for span, tokens, before in list_blocks(chunk.text, units):
             if in_gaps_section(span_section(chunk, span)):
                 continue  # a gap is quoted by itself: the one the question is about
             block = score(Candidate(index, span, 0.0, 0.0, other), tokens, before)
-            inside = [
-                c for start, c in items.items() if span.start <= start < span.start + len(span.text)
-            ]
-            best = max((c.coverage for c in inside), default=0.0)
+            best = max(
+                (c.coverage for c in sentences if span.start <= c.span.start < span.end),
+                default=0.0,
+            )
             # A list answers a question for several items ("how was it split?") as a whole
             # when its items together say more than any one of them.
             if block is not None and block.coverage > best:
@@ -340,20 +342,15 @@ def list_blocks(
     while start < len(units):
         end = start
         while end < len(units) and _is_list_item(units[end][0]):
-            if end > start:
-                gap = text[
-                    units[end - 1][0].start + len(units[end - 1][0].text) : units[end][0].start
-                ]
-                if gap.strip():
-                    break
+            if end > start and text[units[end - 1][0].end : units[end][0].start].strip():
+                break
             end += 1
         if end - start >= 2:
-            first, last = units[start][0], units[end - 1][0]
-            stop = last.start + len(last.text)
-            if stop - first.start <= LIST_BLOCK_CHARS:
+            first, stop = units[start][0].start, units[end - 1][0].end
+            if stop - first <= LIST_BLOCK_CHARS:
                 tokens = set().union(*(u[1] for u in units[start:end]))
                 context = units[start][2] | (units[start - 1][2] if start > 0 else set())
-                yield Span(text[first.start : stop], first.start), tokens, context
+                yield Span(text[first:stop], first), tokens, context
         start = max(end, start + 1)
 
 
@@ -391,7 +388,7 @@ def _without_heading(span: Span, text: str) -> Span:
     section, and read as part of the sentence it makes the sentence look about more than it is."""
     line_start = text.rfind("\n", 0, span.start) + 1
     line_end = text.find("\n", span.start)
-    if line_end < 0 or line_end >= span.start + len(span.text):
+    if line_end < 0 or line_end >= span.end:
         return span  # the sentence does not run past its first line
     style = heading_style(text[line_start:line_end])
     if style is None or not style[0].startswith(_SECTION_HEADINGS):
@@ -402,7 +399,7 @@ def _without_heading(span: Span, text: str) -> Span:
     stripped = rest.lstrip()
     if len(stripped) < 12:
         return span
-    return Span(stripped, span.start + len(span.text) - len(stripped))
+    return Span(stripped, span.end - len(stripped))
 
 
 _EDGE = 40  # characters of a chunk's edge looked for in its neighbour (chunks overlap)
@@ -420,7 +417,7 @@ def complete_sentences(chunk: Chunk, previous: Chunk | None, following: Chunk | 
         if at > 0:
             joined = previous.text[:at] + text
             for span in sentence_spans(joined):
-                if span.start < at < span.start + len(span.text):
+                if span.start < at < span.end:
                     prefix = joined[span.start : at]
                     break
     if following is not None and len(text) >= _EDGE:
@@ -428,9 +425,8 @@ def complete_sentences(chunk: Chunk, previous: Chunk | None, following: Chunk | 
         if at >= 0:
             joined = text + following.text[at + _EDGE :]
             for span in sentence_spans(joined):
-                end = span.start + len(span.text)
-                if span.start < len(text) < end:
-                    suffix = joined[len(text) : end]
+                if span.start < len(text) < span.end:
+                    suffix = joined[len(text) : span.end]
                     break
     if len(prefix) > _MAX_COMPLETION:
         prefix = ""
@@ -471,8 +467,7 @@ def _subject_terms(tokens: Sequence[str]) -> list[str]:
 def _looks_like_fragment(text: str) -> bool:
     """Pieces of two table cells that PDF extraction interleaved: short, with a parenthesis
     opened and not closed ("restructuring of RISE 10 universities (by")."""
-    opened = text.count("(") + text.count("（")
-    return len(text) < FRAGMENT_CHARS and opened > text.count(")") + text.count("）")
+    return len(text) < FRAGMENT_CHARS and leaves_parenthesis_open(text)
 
 
 FRAGMENT_CHARS = 100
@@ -505,8 +500,8 @@ def select_sentences(
             continue
         if any(
             c.passage_index == cand.passage_index
-            and c.span.start < cand.span.start + len(cand.span.text)
-            and cand.span.start < c.span.start + len(c.span.text)
+            and c.span.start < cand.span.end
+            and cand.span.start < c.span.end
             for c in chosen
         ):
             continue  # the same text, or a list item of a chosen list, or the list of an item
@@ -515,6 +510,12 @@ def select_sentences(
         chosen.append(cand)
         chosen_tokens.append(tokens)
         length += len(cand.span.text)
+    return in_reading_order(chosen)
+
+
+def in_reading_order(chosen: Sequence[Candidate]) -> list[Candidate]:
+    """Sentences grouped by passage, the passages in the order their first sentence comes in
+    `chosen` (best first), each passage's sentences in document order."""
     first_seen = {c.passage_index: i for i, c in reversed(list(enumerate(chosen)))}
     return sorted(chosen, key=lambda c: (first_seen[c.passage_index], c.span.start))
 
@@ -962,8 +963,7 @@ class Assistant:
                 taken.add(key(pool[best]))
                 result.append(pool[best])
             # else: the answer says it already in the question's language
-        first_seen = {c.passage_index: i for i, c in reversed(list(enumerate(result)))}
-        return sorted(result, key=lambda c: (first_seen[c.passage_index], c.span.start))
+        return in_reading_order(result)
 
     def _stated_gap(
         self,

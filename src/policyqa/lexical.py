@@ -400,6 +400,19 @@ class Tokenizer:
         return out
 
 
+def top_k(scores: np.ndarray, k: int, mask: np.ndarray | None = None) -> np.ndarray:
+    """Positions of the k highest scores above zero (within `mask`), in no particular order.
+    Only chunks sharing a term score above zero: selecting among those, not all chunks, saves
+    about a millisecond per query at 100k chunks."""
+    hits = scores > 0
+    nonzero = np.flatnonzero(hits & mask if mask is not None else hits)
+    if len(nonzero) > k:
+        values = scores[nonzero]
+        cut = len(values) - k
+        nonzero = nonzero[np.argpartition(values, cut)[cut:]]
+    return nonzero
+
+
 class LexicalIndex:
     """BM25 over pre-tokenized chunks; scores every chunk so filters can mask any subset."""
 

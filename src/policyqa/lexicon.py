@@ -300,8 +300,7 @@ class Lexicon:
         A Korean term inside a longer matched term does not add its own translation
         ("국가균형성장" adds "national balanced growth", not also "growth").
         """
-        groups = self.translate_groups(question, boundaries)
-        return list(dict.fromkeys(term for group in groups for term in group))
+        return flattened(self.translate_groups(question, boundaries))
 
     def translate_groups(
         self, question: str, boundaries: Callable[[str], Set[int]] | None = None
@@ -351,6 +350,11 @@ class Lexicon:
                 out.append(term)
                 groups.setdefault((start, end), []).append(term)
         return list(groups.values())
+
+
+def flattened(groups: Iterable[Iterable[str]]) -> list[str]:
+    """The terms of translation groups, once each, in order."""
+    return list(dict.fromkeys(term for group in groups for term in group))
 
 
 def _aligned(start: int, end: int, boundaries: Set[int]) -> bool:

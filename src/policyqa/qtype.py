@@ -11,7 +11,7 @@ import re
 from collections.abc import Set
 
 from . import regions
-from .text import numbers_in
+from .text import MONTH_NAME, numbers_in
 
 # "this policy" / "이 정책" points at what the documents are about: it is not a term a passage
 # or an answer must contain ("이 정책이 숫자로 내건 목표" asks about targets).
@@ -139,10 +139,9 @@ _DATE_NUMBER = re.compile(
     r"\d+\s?(?:years?|months?|days?|weeks?)\b",
     re.IGNORECASE,
 )
-_MONTH = r"(?:jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*\.?"
 _CALENDAR = re.compile(
-    rf"\b\d{{4}}-\d{{1,2}}(?:-\d{{1,2}})?\b|\b\d{{1,2}}\s+{_MONTH}(?:\s+\d{{4}})?|"
-    rf"\b{_MONTH}\s+\d{{1,2}}(?:,?\s+\d{{4}})?|(?<!\d)(?:1[89]|20)\d\d(?:년)?(?![\d.,]|\s?(?:조|억|만|원|%))|"
+    rf"\b\d{{4}}-\d{{1,2}}(?:-\d{{1,2}})?\b|\b\d{{1,2}}\s+{MONTH_NAME}(?:\s+\d{{4}})?|"
+    rf"\b{MONTH_NAME}\s+\d{{1,2}}(?:,?\s+\d{{4}})?|(?<!\d)(?:1[89]|20)\d\d(?:년)?(?![\d.,]|\s?(?:조|억|만|원|%))|"
     r"\d{1,2}\s?월(?:\s?\d{1,2}\s?일)?",
     re.IGNORECASE,
 )

@@ -27,8 +27,15 @@ from pydantic import ConfigDict
 from . import regions
 from .embed import EmbedderSpec
 from .fusion import MISSING_FACTOR, Fused, RankedList, fuse
-from .lexical import LexicalIndex, Tokenizer
-from .lexicon import Lexicon, TermPair, mine_term_pairs, romanize, romanized_forms
+from .lexical import LexicalIndex, Tokenizer, top_k
+from .lexicon import (
+    Lexicon,
+    TermPair,
+    flattened,
+    mine_term_pairs,
+    romanize,
+    romanized_forms,
+)
 from .load import detect_language
 from .memo import BoundedCache
 from .models import Chunk, Passage
@@ -345,9 +352,7 @@ class HybridSearcher:
         cached = self._translations.get(key)
         if cached is not None:
             return list(cached)  # an answer searches the same question up to three times
-        terms = list(
-            dict.fromkeys(t for group in self.translation_groups(state, query) for t in group)
-        )
+        terms = flattened(self.translation_groups(state, query))
         if language == "ko":
             for token in self.tokenizer.tokenize(query):
                 latin = romanize(token) if len(token) >= 2 else ""
@@ -466,15 +471,8 @@ class HybridSearcher:
     ) -> dict[str, float]:
         if not len(scores):
             return {}
-        # Only chunks sharing a term score above zero: selecting among those, not all chunks,
-        # saves about a millisecond per list at 100k chunks.
-        hits = scores > 0
-        nonzero = np.flatnonzero(hits & mask if mask is not None else hits)
-        if len(nonzero) > self.candidates:
-            values = scores[nonzero]
-            cut = len(values) - self.candidates
-            nonzero = nonzero[np.argpartition(values, cut)[cut:]]
-        return {state.chunks[i].id: float(scores[i]) for i in nonzero}
+        best = top_k(scores, self.candidates, mask)
+        return {state.chunks[i].id: float(scores[i]) for i in best}
 
 
 def _dense_weights(specs: Sequence[EmbedderSpec], language: str) -> dict[EmbedderSpec, float]:

@@ -19,6 +19,10 @@ class Span:
     text: str
     start: int
 
+    @property
+    def end(self) -> int:
+        return self.start + len(self.text)
+
 
 _LINE_END = re.compile(r"(?:[.!?。:;]|[다요음함됨임]\.?|\))[\s\"'”’)]*$")
 _LINE_START = re.compile(
@@ -84,9 +88,8 @@ def _units(text: str) -> list[tuple[int, int]]:
             and _LINE_START.match(next_line) is None
             and (short_value or long_value)
         )
-        so_far = text[start:b]
         # "... (경제권:" wraps inside a parenthesis: its colon ends no sentence.
-        open_paren = so_far.count("(") + so_far.count("（") > so_far.count(")") + so_far.count("）")
+        open_paren = leaves_parenthesis_open(text[start:b])
         ends = value_of_label or (
             not label
             and (
@@ -167,16 +170,17 @@ def clean_question(text: str) -> str:
 
 
 _MONTHS = ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec")
-_MONTH_NAME = r"(jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.?"
+# An English month name or its abbreviation ("Jul", "July", "Sept.").
+MONTH_NAME = rf"(?:{'|'.join(_MONTHS)})[a-z]*\.?"
 _DATE_FORMS = (
     # 2023-07-10, 2023.7.10., 2023. 7. 10.
     (re.compile(r"(?<!\d)(\d{4})\s*[-.]\s*(\d{1,2})\s*[-.]\s*(\d{1,2})(?!\d)"), (1, 2, 3)),
     # 2023년 7월 10일
     (re.compile(r"(?<!\d)(\d{4})년\s*(\d{1,2})월\s*(\d{1,2})일"), (1, 2, 3)),
     # 10 July 2023
-    (re.compile(rf"(?<!\d)(\d{{1,2}})\s+{_MONTH_NAME}\s+(\d{{4}})(?!\d)", re.I), (3, 2, 1)),
+    (re.compile(rf"(?<!\d)(\d{{1,2}})\s+({MONTH_NAME})\s+(\d{{4}})(?!\d)", re.I), (3, 2, 1)),
     # July 10, 2023
-    (re.compile(rf"\b{_MONTH_NAME}\s+(\d{{1,2}}),?\s+(\d{{4}})(?!\d)", re.I), (3, 1, 2)),
+    (re.compile(rf"\b({MONTH_NAME})\s+(\d{{1,2}}),?\s+(\d{{4}})(?!\d)", re.I), (3, 1, 2)),
 )
 
 
@@ -198,6 +202,11 @@ def canonical_dates(text: str) -> str:
     for pattern, order in _DATE_FORMS:
         text = pattern.sub(rewrite(order), text)
     return text
+
+
+def leaves_parenthesis_open(text: str) -> bool:
+    """Whether `text` opens more parentheses than it closes (ASCII or full-width)."""
+    return text.count("(") + text.count("（") > text.count(")") + text.count("）")
 
 
 def with_topic_particle(word: str) -> str:
