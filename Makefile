@@ -10,7 +10,7 @@ run: install ## install, index corpus/, start the app
 	$(BIN)/python app.py
 
 test: install-dev ## install everything the tests need, then run lint, types and every test
-	$(BIN)/ruff check src tests app.py scripts bench
+	$(BIN)/ruff check src tests app.py scripts bench eval
 	$(BIN)/mypy
 	$(BIN)/pytest
 

@@ -10,6 +10,7 @@ if any check fails.
 
 Usage: python eval/check_questions.py [questions.jsonl] [corpus_dir]
 """
+
 import json
 import re
 import sys
@@ -22,12 +23,27 @@ ROOT = Path(__file__).resolve().parent.parent
 QFILE = Path(sys.argv[1]) if len(sys.argv) > 1 else ROOT / "eval" / "questions.jsonl"
 CORPUS = Path(sys.argv[2]) if len(sys.argv) > 2 else ROOT / "corpus"
 
-FIELDS = ["id", "question", "language", "persona", "answerable", "sources",
-          "key_facts", "why_unanswerable", "slice", "history"]
-SLICE_PREFIX = {"ko": "ko", "en": "en", "cross": "x", "unanswerable": "un",
-                "region": "rg", "followup": "fu"}
-MIN_COUNTS = {"ko": 40, "en": 40, "cross": 20, "unanswerable": 25,
-              "region": 15, "followup": 10}
+FIELDS = [
+    "id",
+    "question",
+    "language",
+    "persona",
+    "answerable",
+    "sources",
+    "key_facts",
+    "why_unanswerable",
+    "slice",
+    "history",
+]
+SLICE_PREFIX = {
+    "ko": "ko",
+    "en": "en",
+    "cross": "x",
+    "unanswerable": "un",
+    "region": "rg",
+    "followup": "fu",
+}
+MIN_COUNTS = {"ko": 40, "en": 40, "cross": 20, "unanswerable": 25, "region": 15, "followup": 10}
 MIN_TOTAL = 125
 
 
@@ -91,7 +107,11 @@ def check_record(rec, pages, errors):
             err("follow-up needs at least one user/assistant turn in history")
         for i, turn in enumerate(hist):
             want = "user" if i % 2 == 0 else "assistant"
-            if not isinstance(turn, dict) or turn.get("role") != want or not str(turn.get("content", "")).strip():
+            if (
+                not isinstance(turn, dict)
+                or turn.get("role") != want
+                or not str(turn.get("content", "")).strip()
+            ):
                 err(f"history turn {i} should be a non-empty {want} turn")
         if hist and hist[-1].get("role") != "assistant":
             err("history should end with an assistant turn")
@@ -105,7 +125,7 @@ def check_record(rec, pages, errors):
             err(f"unknown doc {doc!r}")
         elif not isinstance(page, int) or not 1 <= page <= len(pages[doc]):
             err(f"{doc} has no page {page!r} (pages: {len(pages[doc])})")
-    if len({(s.get('doc'), s.get('page')) for s in rec["sources"]}) != len(rec["sources"]):
+    if len({(s.get("doc"), s.get("page")) for s in rec["sources"]}) != len(rec["sources"]):
         err("duplicate source entries")
 
     if rec["answerable"]:
@@ -117,9 +137,13 @@ def check_record(rec, pages, errors):
             err("answerable question without key_facts")
         if rec["why_unanswerable"]:
             err("why_unanswerable must be empty for answerable questions")
-        texts = [pages[s["doc"]][s["page"] - 1] for s in rec["sources"]
-                 if s.get("doc") in pages and isinstance(s.get("page"), int)
-                 and 1 <= s["page"] <= len(pages[s["doc"]])]
+        texts = [
+            pages[s["doc"]][s["page"] - 1]
+            for s in rec["sources"]
+            if s.get("doc") in pages
+            and isinstance(s.get("page"), int)
+            and 1 <= s["page"] <= len(pages[s["doc"]])
+        ]
         everywhere = [t for doc_pages in pages.values() for t in doc_pages]
         for kf in rec["key_facts"]:
             # A key fact is a string, or a list of equivalent wordings (the same fact in
@@ -173,11 +197,16 @@ def main():
     n_src = sum(len(r.get("sources", [])) for r in records)
     n_kf = sum(len(r.get("key_facts", [])) for r in records if r.get("answerable"))
     print(f"corpus: {len(pages)} documents, {sum(len(p) for p in pages.values())} pages")
-    print(f"questions: {len(records)} ({sum(1 for r in records if r.get('answerable'))} answerable, "
-          f"{sum(1 for r in records if r.get('answerable') is False)} unanswerable)")
+    print(
+        f"questions: {len(records)} ({sum(1 for r in records if r.get('answerable'))} answerable, "
+        f"{sum(1 for r in records if r.get('answerable') is False)} unanswerable)"
+    )
     print("slices:   " + ", ".join(f"{s}={slices[s]}" for s in MIN_COUNTS))
     for key in ("language", "persona"):
-        print(f"{key + ':':9} " + ", ".join(f"{k}={v}" for k, v in sorted(Counter(r.get(key) for r in records).items())))
+        print(
+            f"{key + ':':9} "
+            + ", ".join(f"{k}={v}" for k, v in sorted(Counter(r.get(key) for r in records).items()))
+        )
     print("persona by slice:")
     for sl in MIN_COUNTS:
         c = Counter(r.get("persona") for r in records if r.get("slice") == sl)

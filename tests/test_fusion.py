@@ -1,7 +1,13 @@
 from hypothesis import given
 from hypothesis import strategies as st
 
-from policyqa.fusion import RankedList, fuse, normalise, reciprocal_rank_fusion
+from policyqa.fusion import (
+    RankedList,
+    fuse,
+    normalise,
+    reciprocal_rank_fusion,
+    top_per_language,
+)
 
 
 def _all(_: str) -> bool:
@@ -45,3 +51,20 @@ def test_fused_scores_are_bounded_and_sorted(
     scores = [f.score for f in fused]
     assert scores == sorted(scores, reverse=True)
     assert all(0.0 <= s <= 1.0 + 1e-9 for s in scores)
+
+
+def test_top_per_language_keeps_the_other_languages_best_below_the_cut() -> None:
+    hits = [("ko1", 0.9), ("ko2", 0.8), ("ko3", 0.7), ("en1", 0.5), ("en2", 0.4), ("en3", 0.3)]
+    language = {cid: cid[:2] for cid, _ in hits}
+    kept = top_per_language(hits, language, 2, "ko")
+    # the overall top two, then the best two English hits; no third Korean one
+    assert kept == [("ko1", 0.9), ("ko2", 0.8), ("en1", 0.5), ("en2", 0.4)]
+
+
+def test_top_per_language_counts_other_language_hits_in_the_overall_top() -> None:
+    hits = [("en1", 0.9), ("ko1", 0.8), ("en2", 0.7), ("en3", 0.6), ("ko2", 0.5)]
+    language = {cid: cid[:2] for cid, _ in hits}
+    # English is the other language: en1 already counts towards its two
+    assert top_per_language(hits, language, 2, "ko") == hits[:3]
+    assert top_per_language(hits, language, 5, "ko") == hits
+    assert top_per_language([], language, 2, "ko") == []

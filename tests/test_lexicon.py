@@ -189,3 +189,17 @@ def test_a_korean_term_must_not_straddle_a_morpheme_boundary(lexicon: Lexicon) -
     # a term inside one compound still counts
     assert "mega-region" in lexicon.translate("초광역특별협약은 뭐예요?", tokenizer.boundaries)
     assert "medical" in lexicon.translate("지역의료 대책은?", tokenizer.boundaries)
+
+
+def test_the_strategys_short_name_translates_both_ways(lexicon: Lexicon) -> None:
+    from policyqa.lexical import Tokenizer
+
+    boundaries = Tokenizer().boundaries
+    # "5극3특" is one term, written with or without a space; its parts are not added again
+    for question in ("목포는 5극3특에서 어느 권역이에요?", "5극 3특 계획이 뭐예요?"):
+        groups = lexicon.translate_groups(question, boundaries)
+        assert any(g[0] == "5 poles and 3 special" for g in groups)
+        assert not any("5 poles" in g or "3 special" in g for g in groups)
+    assert "region" in lexicon.translate("목포는 5극3특에서 어느 권역이에요?", boundaries)
+    english = lexicon.translate("What does the 5 poles 3 special plan mean for us?")
+    assert "5극3특" in english and "계획" in english

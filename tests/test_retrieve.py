@@ -247,3 +247,32 @@ def test_a_weak_best_lexical_match_is_not_scored_as_a_full_match(
     best = max(own.scores.values())
     assert best < LEXICAL_SCALE_FLOOR * bound  # the case the floor is for
     assert own.scale is not None and own.scale >= LEXICAL_SCALE_FLOOR * bound
+
+
+def test_dense_candidates_keep_the_other_languages_best(
+    indexed: Pipeline, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A multilingual embedder ranks a Korean question's Korean chunks above every English
+    one; the English chunk a translated BM25 list found must still get its dense score."""
+    from policyqa.retrieve import DENSE_DEPTH
+
+    searcher = indexed.searcher
+    searcher.candidates = 2
+    state = searcher.lexical()
+    korean = [c.id for c in state.chunks if c.language == "ko"]
+    english = [c.id for c in state.chunks if c.language == "en"]
+    assert len(korean) >= 2 and english
+    asked: list[int] = []
+
+    def query(spec: object, vector: object, n: int, where: object) -> list[tuple[str, float]]:
+        asked.append(n)
+        ranked = [(cid, 0.9 - 0.01 * i) for i, cid in enumerate(korean)]
+        ranked += [(cid, 0.5 - 0.01 * i) for i, cid in enumerate(english)]
+        return ranked[:n]
+
+    monkeypatch.setattr(searcher.store, "query", query)
+    passages = searcher.search("포괄보조 예산은 얼마나 늘어요?", k=5)
+    assert asked and all(n == 2 * DENSE_DEPTH for n in asked)
+    by_id = {p.chunk.id: p for p in passages}
+    found = [cid for cid in english if cid in by_id]
+    assert found and by_id[found[0]].dense_score == pytest.approx(0.5)

@@ -104,6 +104,24 @@ def fuse(
     return fused
 
 
+def top_per_language(
+    hits: list[tuple[str, float]], chunk_language: Mapping[str, str], k: int, language: str
+) -> list[tuple[str, float]]:
+    """The first `k` hits, and the first `k` of each chunk language other than the question's
+    `language`, best first. A multilingual embedder scores a question higher against passages
+    in its own language, so a plain top k can hold no passage in the other language at all,
+    though a BM25 search on the question's translated terms ranks one first."""
+    taken: dict[str, int] = {}
+    kept = []
+    for rank, (cid, score) in enumerate(hits):
+        hit_language = chunk_language.get(cid, "mixed")
+        count = taken.get(hit_language, 0)
+        if rank < k or (hit_language != language and count < k):
+            taken[hit_language] = count + 1
+            kept.append((cid, score))
+    return kept
+
+
 def reciprocal_rank_fusion(
     rankings: list[list[str]], weights: list[float] | None = None, k: int = 60
 ) -> list[tuple[str, float]]:
