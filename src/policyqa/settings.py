@@ -43,7 +43,11 @@ class Settings:
     max_file_mb: float = _setting(100.0, "Files larger than this (MB) are rejected.")
     exclude: str = _setting("README*,.*,_*", "Comma-separated file-name globs that ingest skips.")
     top_k: int = _setting(5, "Passages returned by retrieval.")
-    candidates: int = _setting(50, "Candidates each retriever contributes before fusion.")
+    candidates: int = _setting(
+        50,
+        "Candidates each retriever contributes before fusion (dense: also this many of the "
+        "other language).",
+    )
     answer_passages: int = _setting(6, "Passages an answer is composed from.")
     max_sentences: int = _setting(3, "Sentences in an answer (a briefing uses twice as many).")
     min_support: float = _setting(
