@@ -67,7 +67,7 @@ def test_lexical_index_follows_another_writer(
         "# 제주\n\n제주특별자치도는 2006년 출범했다.\n", encoding="utf-8"
     )
     indexed.ingest()
-    reader.searcher._checked_at = 0.0  # skip the refresh throttle
+    reader.searcher.invalidate()  # skip the refresh throttle
     found = reader.search("제주특별자치도 출범", filters={"language": "ko"})
     assert found[0].chunk.doc_id == "jeju-ko.md" and found[0].lexical_score
 
@@ -276,3 +276,31 @@ def test_dense_candidates_keep_the_other_languages_best(
     by_id = {p.chunk.id: p for p in passages}
     found = [cid for cid in english if cid in by_id]
     assert found and by_id[found[0]].dense_score == pytest.approx(0.5)
+
+
+class _FakeClock:
+    def __init__(self, now: float) -> None:
+        self.now = now
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def test_invalidate_forces_a_fresh_read_on_a_clock_that_started_recently(
+    indexed: Pipeline,
+) -> None:
+    """A machine booted a minute ago has a monotonic clock near zero: invalidation must not
+    depend on how far the clock is from zero, and the throttle must still hold otherwise."""
+    clock = _FakeClock(1.0)
+    searcher = indexed.searcher
+    searcher._clock = clock
+    searcher.invalidate()
+    before = searcher.lexical()
+    assert any(c.doc_id == "budget-ko.md" for c in before.chunks)
+    (indexed.settings.corpus / "budget-ko.md").unlink()
+    indexed.ingest(prune=True)
+    clock.now = 1.5  # within the refresh interval: without invalidation the old state is kept
+    assert searcher.lexical() is before
+    searcher.invalidate()
+    after = searcher.lexical()
+    assert not any(c.doc_id == "budget-ko.md" for c in after.chunks)

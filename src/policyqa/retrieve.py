@@ -12,7 +12,7 @@ import re
 import sys
 import threading
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -184,6 +184,7 @@ class HybridSearcher:
         candidates: int = 50,
         lexical_weight: Mapping[str, float] | None = None,
         missing_factor: float = MISSING_FACTOR,
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.store = store
         self.embedders = list(embedders)
@@ -193,7 +194,11 @@ class HybridSearcher:
         self.lexical_weight = dict(lexical_weight or LEXICAL_WEIGHT)
         self.missing_factor = missing_factor
         self._state: _LexicalState | None = None
+        self._clock = clock
+        # When the store was last asked for its state token. `_stale` forces the next search to
+        # ask again: a time sentinel would not, as a monotonic clock may start near zero.
         self._checked_at = 0.0
+        self._stale = True
         self._lock = threading.Lock()
         self._vectors: BoundedCache[tuple[str, str], list[float]] = BoundedCache()
         self._translations: BoundedCache[tuple[str, str, str], tuple[str, ...]] = BoundedCache()
@@ -220,16 +225,18 @@ class HybridSearcher:
     def invalidate(self) -> None:
         """Re-read the index on the next search (after an ingest or a removal in this process)."""
         with self._lock:
-            self._checked_at = 0.0
+            self._stale = True
 
     # -- lexical index, derived from Chroma ----------------------------------------------------
     def lexical(self) -> _LexicalState:
         with self._lock:
-            now = time.monotonic()
-            if self._state is not None and now - self._checked_at < _REFRESH_SECONDS:
+            now = self._clock()
+            fresh = not self._stale and now - self._checked_at < _REFRESH_SECONDS
+            if self._state is not None and fresh:
                 return self._state
             token = self.store.state_token()
             self._checked_at = now
+            self._stale = False
             if self._state is None or self._state.token != token:
                 manifest = self.store.manifest_metadata()
                 chunks = self._current_chunks(manifest)
