@@ -40,7 +40,7 @@ NEW_DOCUMENT = (
 
 
 def settings_for(args: argparse.Namespace) -> Any:
-    from policyqa.settings import Settings
+    from policyqa.core.settings import Settings
 
     return Settings.from_env().replace(
         home=Path(args.home), chroma_url="", collection=args.collection, llm_url="", llm_gguf=""

@@ -14,18 +14,18 @@ import json
 import tempfile
 from pathlib import Path
 
-from policyqa.evaluate import (
+from policyqa.core.models import Passage
+from policyqa.core.settings import Settings
+from policyqa.evaluation.evaluate import (
     documents_from_pages,
     first_hit_rank,
     merge_pages,
     read_jsonl,
     retrieval_metrics,
 )
-from policyqa.fusion import reciprocal_rank_fusion
-from policyqa.models import Passage
 from policyqa.pipeline import Pipeline
-from policyqa.retrieve import LEXICAL_WEIGHT, HybridSearcher
-from policyqa.settings import Settings
+from policyqa.retrieval.fusion import reciprocal_rank_fusion
+from policyqa.retrieval.searcher import LEXICAL_WEIGHT, HybridSearcher
 
 DEPTH = 50
 

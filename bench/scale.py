@@ -60,8 +60,8 @@ def log(message: str) -> None:
 # -- corpora -------------------------------------------------------------------------------------
 def load_bundled(corpus: Path, settings: Any) -> tuple[list[Any], float]:
     """The corpus folder as `policyqa ingest` sees it (same exclusions and doc ids)."""
-    from policyqa.ingest import discover
-    from policyqa.load import LoadError, load_file
+    from policyqa.ingest.indexer import discover
+    from policyqa.ingest.load import LoadError, load_file
 
     if not corpus.is_dir():
         raise BenchError(f"corpus folder {corpus} not found (use --corpus)")
@@ -92,9 +92,9 @@ def synthetic_corpus(
     the numbers in body lines are swapped for others of as many digits, the title gets "#i" and
     every page ends with a line naming the copy, so no two chunks have the same text.
     """
-    from policyqa.load import detect_language
-    from policyqa.models import Document, Page
-    from policyqa.split import heading_style, split_document
+    from policyqa.core.models import Document, Page
+    from policyqa.ingest.load import detect_language
+    from policyqa.ingest.split import heading_style, split_document
 
     rng = random.Random(seed)
     pools: dict[str, list[str]] = {}
@@ -148,7 +148,7 @@ def synthetic_corpus(
 def select_questions(path: Path, n: int) -> list[dict[str, Any]]:
     """n questions without conversation history, half Korean and half English, evenly spread
     over the file (so every slice - own language, cross-language, region, unanswerable - is in)."""
-    from policyqa.evaluate import read_jsonl
+    from policyqa.evaluation.evaluate import read_jsonl
 
     if not path.exists():
         raise BenchError(f"questions file {path} not found (use --questions-file)")
@@ -303,17 +303,17 @@ class TimedEmbeddings:
 def base_settings(args: argparse.Namespace, home: Path) -> Any:
     """Settings from the environment (POLICYQA_EMBEDDER etc. apply), with a temporary home,
     embedded Chroma and the default extractive answerer whatever the environment says."""
-    from policyqa.settings import Settings
+    from policyqa.core.settings import Settings
 
     if not hasattr(Settings, "replace"):
-        raise BenchError("policyqa.settings.Settings has no replace() method")
+        raise BenchError("policyqa.core.settings.Settings has no replace() method")
     return Settings.from_env().replace(
         home=home, chroma_url="", collection=COLLECTION, llm_url="", llm_gguf=""
     )
 
 
 def run_one(args: argparse.Namespace) -> dict[str, Any]:
-    from policyqa.split import split_document
+    from policyqa.ingest.split import split_document
 
     name = args.one
     result: dict[str, Any] = {"corpus": name, "load_avg_start": os.getloadavg()}
@@ -375,9 +375,9 @@ def measure(
     result: dict[str, Any],
     profile_dir: Path | None,
 ) -> None:
-    from policyqa.embed import load_embeddings, parse_embedders
-    from policyqa.lexical import shared_kiwi
-    from policyqa.load import detect_language
+    from policyqa.index.embed import load_embeddings, parse_embedders
+    from policyqa.index.lexical import shared_kiwi
+    from policyqa.ingest.load import detect_language
     from policyqa.pipeline import Pipeline
 
     specs = parse_embedders(settings.embedder)
@@ -876,7 +876,7 @@ def retrieve_ratios(result: dict[str, Any], embedding_key: str) -> dict[str, flo
 def raw_bm25_top(index: Any, tokens: list[str], k: int) -> list[int]:
     """A raw BM25 query: every chunk's score, then the k best (among chunks sharing a term),
     selected as the retriever selects them."""
-    from policyqa.lexical import top_k
+    from policyqa.index.lexical import top_k
 
     return [int(i) for i in top_k(index.scores(tokens), k)]
 
@@ -945,7 +945,7 @@ def _label(name: str, data: dict[str, Any]) -> str:
 
 def dry_run(args: argparse.Namespace) -> int:
     """Only build the corpora and count their chunks (how long generation takes)."""
-    from policyqa.split import split_document
+    from policyqa.ingest.split import split_document
 
     with tempfile.TemporaryDirectory() as tmp:
         settings = base_settings(args, Path(tmp))

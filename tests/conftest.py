@@ -11,8 +11,8 @@ from typing import Any
 import pytest
 from langchain_core.embeddings import DeterministicFakeEmbedding
 
+from policyqa.core.settings import Settings
 from policyqa.pipeline import Pipeline
-from policyqa.settings import Settings
 
 NANUM = Path("/usr/share/fonts/truetype/nanum/NanumGothic.ttf")
 

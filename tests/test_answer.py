@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 from langchain_core.language_models import FakeListChatModel
 
-from policyqa.answer import AnswerError, Candidate
+from policyqa.answering.assistant import AnswerError, Candidate
+from policyqa.core.text import Span, collapse
 from policyqa.pipeline import Pipeline
-from policyqa.text import Span, collapse
 
 BUDGET_KO = (
     "# 예산\n\n포괄보조는 2025년 3.8조원에서 2026년 10.6조원으로 늘어난다.\n\n"
@@ -128,7 +128,7 @@ def test_planted_instructions_are_data_not_orders(fake_pipeline: Pipeline) -> No
 
 
 def test_llm_prompt_fences_passages_and_states_the_rules(pipeline: Pipeline) -> None:
-    from policyqa.answer import LLMComposer
+    from policyqa.answering.assistant import LLMComposer
 
     composer = LLMComposer(FakeListChatModel(responses=["x"]))
     passages = pipeline.search("포괄보조", k=2)
@@ -392,8 +392,8 @@ def _candidate(index: int, text: str, other: bool, score: float = 1.0) -> Candid
 def test_other_language_sentences_give_way_to_the_same_sentence_in_the_questions_language() -> None:
     from types import SimpleNamespace
 
-    from policyqa.answer import Assistant
-    from policyqa.embed import EmbedderSpec
+    from policyqa.answering.assistant import Assistant
+    from policyqa.index.embed import EmbedderSpec
 
     meanings = _Meanings([["BRT", "간선급행"], ["K-Pass", "K-패스"], ["taxis", "택시"]])
     searcher = SimpleNamespace(
@@ -422,8 +422,8 @@ def test_other_language_sentences_give_way_to_the_same_sentence_in_the_questions
 
 
 def test_list_blocks_are_runs_of_short_adjacent_items() -> None:
-    from policyqa.answer import list_blocks
-    from policyqa.text import sentence_spans
+    from policyqa.answering.assistant import list_blocks
+    from policyqa.core.text import sentence_spans
 
     text = (
         "The plan was approved in 2019. It had three strategies, each with a budget:\n"
@@ -445,7 +445,7 @@ def test_list_blocks_are_runs_of_short_adjacent_items() -> None:
 
 
 def test_asks_for_several() -> None:
-    from policyqa.qtype import asks_for_several
+    from policyqa.answering.qtype import asks_for_several
 
     assert asks_for_several("How was the plan split between people, space and industry?")
     assert asks_for_several("당연직이랑 위촉직 위원은 각각 몇 명 나왔나요?")
@@ -485,7 +485,7 @@ def test_missing_terms_are_named_as_the_question_wrote_them(pipeline: Pipeline) 
 
 
 def test_interleaved_table_cells_are_no_sentence() -> None:
-    from policyqa.answer import _looks_like_fragment
+    from policyqa.answering.assistant import _looks_like_fragment
 
     assert _looks_like_fragment("restructuring of RISE 10 universities (by")
     assert not _looks_like_fragment(

@@ -4,15 +4,15 @@ import re
 
 import pytest
 
-from policyqa.answer import (
+from policyqa.answering.assistant import (
     Candidate,
     QuestionTerms,
     in_gaps_section,
     is_not_specified,
     select_sentences,
 )
-from policyqa.models import Chunk
-from policyqa.text import Span
+from policyqa.core.models import Chunk
+from policyqa.core.text import Span
 
 _STOP = frozenset(["the", "a", "an", "is", "are", "of", "for", "in", "to", "what", "when", "does"])
 
@@ -228,7 +228,7 @@ def _chunk(text: str, ordinal: int, outline: str = "") -> Chunk:
 
 
 def test_sentences_cut_at_chunk_edges_are_completed_from_the_overlap() -> None:
-    from policyqa.answer import complete_sentences
+    from policyqa.answering.assistant import complete_sentences
 
     first = _chunk(
         "Jeju has held that status since 1 July 2006. Jeonbuk is the newest of the three "
@@ -253,8 +253,8 @@ def test_sentences_cut_at_chunk_edges_are_completed_from_the_overlap() -> None:
 def test_completion_moves_the_outline_with_the_text() -> None:
     import json
 
-    from policyqa.answer import complete_sentences
-    from policyqa.split import section_at
+    from policyqa.answering.assistant import complete_sentences
+    from policyqa.ingest.split import section_at
 
     first = _chunk(
         "Intro sentence here. The launch took place in the harbour town of Seogwipo in the south",

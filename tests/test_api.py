@@ -15,8 +15,8 @@ import httpx
 import pytest
 from fastapi.testclient import TestClient
 
+from policyqa.app.web import build_server
 from policyqa.pipeline import Pipeline
-from policyqa.ui import build_server
 
 from .conftest import make_fakes, small_settings, write_small_corpus
 

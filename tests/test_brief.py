@@ -5,9 +5,9 @@ from datetime import date
 
 import docx
 
-from policyqa.answer import Answer
-from policyqa.brief import brief_docx, make_brief
-from policyqa.verify import CheckedSentence, Citation
+from policyqa.answering.assistant import Answer
+from policyqa.answering.brief import brief_docx, make_brief
+from policyqa.answering.verify import CheckedSentence, Citation
 
 TODAY = date(2025, 1, 2)
 

@@ -42,7 +42,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         "POLICYQA_ADMIN": "1",
     }
     subprocess.run(
-        [sys.executable, "-m", "policyqa.cli", "ingest", "--no-progress"],
+        [sys.executable, "-m", "policyqa.app.cli", "ingest", "--no-progress"],
         env=env,
         check=True,
         cwd=ROOT,

@@ -16,8 +16,8 @@ from typing import Any
 
 import pytest
 
+from policyqa.core.settings import Settings
 from policyqa.pipeline import Pipeline
-from policyqa.settings import Settings
 
 from .conftest import CHROMIUM, CountingFake, ask_in_page, free_port
 
@@ -52,7 +52,7 @@ DOCS = {
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     import uvicorn
 
-    from policyqa.ui import build_server
+    from policyqa.app.web import build_server
 
     root = tmp_path_factory.mktemp("hostile")
     settings = Settings(

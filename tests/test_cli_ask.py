@@ -1,7 +1,7 @@
 """`policyqa ask` end to end with the real packaged models (USE, MiniLM, Kiwi) and a real PDF.
 
 The index is built once per module with `policyqa ingest`; every command runs in-process through
-`policyqa.cli.main`, with POLICYQA_HOME and POLICYQA_CORPUS set in the environment.
+`policyqa.app.cli.main`, with POLICYQA_HOME and POLICYQA_CORPUS set in the environment.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from policyqa.cli import main
+from policyqa.app.cli import main
 
 from .conftest import make_pdf
 

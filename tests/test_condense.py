@@ -2,7 +2,7 @@
 
 import pytest
 
-from policyqa.condense import condense, format_history, last_user_question, needs_context
+from policyqa.answering.condense import condense, format_history, last_user_question, needs_context
 
 JEJU = "When did Jeju become a special self-governing province?"
 HISTORY_EN = [

@@ -1,4 +1,5 @@
-from policyqa.evaluate import (
+from policyqa.core.models import Chunk, Passage
+from policyqa.evaluation.evaluate import (
     EvalRow,
     citation_problems,
     first_hit_rank,
@@ -9,7 +10,6 @@ from policyqa.evaluate import (
     run_retrieval,
     summarise,
 )
-from policyqa.models import Chunk, Passage
 
 
 def _p(doc: str, page: int, rank: int) -> Passage:
@@ -116,8 +116,8 @@ def test_answer_metrics_by_hand() -> None:
 
 
 def test_run_eval_scores_what_the_user_is_shown_answer_and_notes() -> None:
-    from policyqa.answer import Answer
-    from policyqa.evaluate import run_eval
+    from policyqa.answering.assistant import Answer
+    from policyqa.evaluation.evaluate import run_eval
 
     def ask(question: str, history: object) -> Answer:
         answered = "refuse" not in question

@@ -1,7 +1,7 @@
 from hypothesis import given
 from hypothesis import strategies as st
 
-from policyqa.fusion import (
+from policyqa.retrieval.fusion import (
     RankedList,
     fuse,
     normalise,

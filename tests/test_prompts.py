@@ -4,9 +4,16 @@ from pathlib import Path
 
 import pytest
 
-from policyqa import prompts
-from policyqa.prompts import PromptError, message, placeholders, prompt_names, render, sections
-from policyqa.text import is_korean
+from policyqa.answering import prompts
+from policyqa.answering.prompts import (
+    PromptError,
+    message,
+    placeholders,
+    prompt_names,
+    render,
+    sections,
+)
+from policyqa.core.text import is_korean
 
 
 def test_all_expected_prompt_files_exist() -> None:

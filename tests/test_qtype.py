@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from policyqa.qtype import (
+from policyqa.answering.qtype import (
     AMOUNT,
     BODY,
     DATE,

@@ -3,7 +3,7 @@ import time
 
 import pytest
 
-from policyqa.regions import (
+from policyqa.domain.regions import (
     GROUPS,
     PLACES,
     PROVINCES,

@@ -27,15 +27,16 @@ import pytest
 from fastapi.testclient import TestClient
 from pypdf import PageObject, PdfReader, PdfWriter
 
-from policyqa import cli, retrieve
-from policyqa import load as load_module
-from policyqa.answer import MAX_QUESTION_CHARS, AnswerError
-from policyqa.ingest import IngestLockedError, ingest_lock
-from policyqa.load import LoadError, load_file
+from policyqa.answering.assistant import MAX_QUESTION_CHARS, AnswerError
+from policyqa.app import cli
+from policyqa.app.web import ChatApp, build_app, build_server, render_answer, render_sources
+from policyqa.core.settings import Settings
+from policyqa.index.store import Store
+from policyqa.ingest import load as load_module
+from policyqa.ingest.indexer import IngestLockedError, ingest_lock
+from policyqa.ingest.load import LoadError, load_file
 from policyqa.pipeline import Pipeline
-from policyqa.settings import Settings
-from policyqa.store import Store
-from policyqa.ui import ChatApp, build_app, build_server, render_answer, render_sources
+from policyqa.retrieval import searcher as retrieve
 
 from .conftest import CountingFake, make_fakes, make_pdf, small_settings
 
@@ -505,7 +506,7 @@ import json, sys
 from pathlib import Path
 from langchain_core.embeddings import Embeddings
 from policyqa.pipeline import Pipeline
-from policyqa.settings import Settings
+from policyqa.core.settings import Settings
 
 
 class Constant(Embeddings):
@@ -591,7 +592,7 @@ def test_sigkill_mid_ingest_then_resume(tmp_path: Path) -> None:
     home, corpus = tmp_path / "home", tmp_path / "corpus"
     _marker_corpus(corpus)
     env = {**os.environ, "POLICYQA_HOME": str(home), "POLICYQA_CORPUS": str(corpus)}
-    command = [sys.executable, "-m", "policyqa.cli", "ingest", "--no-progress"]
+    command = [sys.executable, "-m", "policyqa.app.cli", "ingest", "--no-progress"]
     log = tmp_path / "ingest.log"
     with log.open("wb") as output:
         proc = subprocess.Popen(command, cwd=ROOT, env=env, stdout=output, stderr=output)
@@ -635,7 +636,7 @@ def test_sigkill_mid_ingest_then_resume(tmp_path: Path) -> None:
 _HOLD_LOCK = """
 import sys, time
 from pathlib import Path
-from policyqa.ingest import ingest_lock
+from policyqa.ingest.indexer import ingest_lock
 with ingest_lock(Path(sys.argv[1])):
     print("locked", flush=True)
     time.sleep(120)

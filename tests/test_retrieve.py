@@ -3,7 +3,7 @@ from pathlib import Path
 import pytest
 
 from policyqa.pipeline import Pipeline
-from policyqa.retrieve import parse_filters, to_chroma_where
+from policyqa.retrieval.searcher import parse_filters, to_chroma_where
 
 from .conftest import CountingFake, write_small_corpus
 
@@ -148,7 +148,7 @@ def test_lexical_cache_survives_a_restart_without_reanalysis(
 def test_bm25_scores_equal_bm25s_own() -> None:
     import numpy as np
 
-    from policyqa.lexical import LexicalIndex
+    from policyqa.index.lexical import LexicalIndex
 
     tokens = [["예산", "포괄", "보조"], ["예산", "예산", "교통"], [], ["grant", "block"], ["교통"]]
     index = LexicalIndex([f"c{i}" for i in range(len(tokens))], tokens)
@@ -163,7 +163,7 @@ def test_bm25_scores_equal_bm25s_own() -> None:
 def test_lexical_cache_shares_token_strings_and_ignores_old_versions(tmp_path: Path) -> None:
     import pickle
 
-    from policyqa.retrieve import ChunkAnalysis, LexicalCache
+    from policyqa.retrieval.searcher import ChunkAnalysis, LexicalCache
 
     path = tmp_path / "lexical.pkl"
     # As unpickling gives them: every occurrence its own string object.
@@ -182,7 +182,7 @@ def test_lexical_cache_shares_token_strings_and_ignores_old_versions(tmp_path: P
 
 
 def test_acronyms_keep_their_capitals() -> None:
-    from policyqa.lexical import Tokenizer
+    from policyqa.index.lexical import Tokenizer
 
     tokenize = Tokenizer().tokenize
     assert "RISE" in tokenize("restructure RISE, the regional university support system")
@@ -229,7 +229,7 @@ def test_bm25_max_score_bounds_every_chunk(indexed: Pipeline) -> None:
 def test_a_weak_best_lexical_match_is_not_scored_as_a_full_match(
     fake_pipeline: Pipeline,
 ) -> None:
-    from policyqa.retrieve import LEXICAL_SCALE_FLOOR
+    from policyqa.retrieval.searcher import LEXICAL_SCALE_FLOOR
 
     fruits = ["apple", "banana", "cherry", "damson", "elder", "fig", "guava", "kiwi", "lime"]
     for fruit in fruits:
@@ -254,7 +254,7 @@ def test_dense_candidates_keep_the_other_languages_best(
 ) -> None:
     """A multilingual embedder ranks a Korean question's Korean chunks above every English
     one; the English chunk a translated BM25 list found must still get its dense score."""
-    from policyqa.retrieve import DENSE_DEPTH
+    from policyqa.retrieval.searcher import DENSE_DEPTH
 
     searcher = indexed.searcher
     searcher.candidates = 2

@@ -2,8 +2,8 @@ from pathlib import Path
 
 import pytest
 
-from policyqa.cli import build_parser
-from policyqa.settings import Settings, SettingsError, setting_rows, settings_from_args
+from policyqa.app.cli import build_parser
+from policyqa.core.settings import Settings, SettingsError, setting_rows, settings_from_args
 
 
 def test_defaults_and_env_override() -> None:

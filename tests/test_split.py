@@ -1,5 +1,5 @@
-from policyqa.models import Chunk, Document, Page
-from policyqa.split import SectionTracker, heading_style, section_at, split_document
+from policyqa.core.models import Chunk, Document, Page
+from policyqa.ingest.split import SectionTracker, heading_style, section_at, split_document
 
 
 def _doc(*pages: str, language: str = "ko") -> Document:

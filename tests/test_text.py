@@ -1,6 +1,6 @@
 """Plain text helpers: sentence spans, normalisation, numbers."""
 
-from policyqa.text import (
+from policyqa.core.text import (
     Span,
     clean_question,
     collapse,
@@ -179,7 +179,7 @@ def test_table_cells_extracted_one_per_line_are_not_joined_into_one_sentence() -
 
 
 def test_a_colon_inside_an_open_parenthesis_ends_no_sentence() -> None:
-    from policyqa.text import sentence_spans
+    from policyqa.core.text import sentence_spans
 
     text = (
         'Area. "economic sphere: growth" (경제권:\n성장과 집중), the first of three areas.\n'
@@ -190,7 +190,7 @@ def test_a_colon_inside_an_open_parenthesis_ends_no_sentence() -> None:
 
 
 def test_topic_particle_follows_the_last_syllable() -> None:
-    from policyqa.text import with_topic_particle
+    from policyqa.core.text import with_topic_particle
 
     assert with_topic_particle("춘천") == "춘천은"
     assert with_topic_particle("목포") == "목포는"

@@ -11,12 +11,9 @@ from typing import Any
 
 import pytest
 
-from policyqa import retrieve
-from policyqa.answer import Answer
-from policyqa.models import Chunk, Passage
-from policyqa.pipeline import Pipeline
-from policyqa.settings import Settings
-from policyqa.ui import (
+from policyqa.answering.assistant import Answer
+from policyqa.answering.verify import Citation
+from policyqa.app.web import (
     ChatApp,
     build_app,
     esc,
@@ -27,7 +24,10 @@ from policyqa.ui import (
     render_sources,
     safe_upload_name,
 )
-from policyqa.verify import Citation
+from policyqa.core.models import Chunk, Passage
+from policyqa.core.settings import Settings
+from policyqa.pipeline import Pipeline
+from policyqa.retrieval import searcher as retrieve
 
 from .conftest import CountingFake, make_fakes, small_settings, write_small_corpus
 

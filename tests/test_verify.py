@@ -6,9 +6,9 @@ from collections.abc import Sequence
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from policyqa.models import Chunk, Passage
-from policyqa.text import collapse
-from policyqa.verify import SupportChecker, Verification, split_answer, verify
+from policyqa.answering.verify import SupportChecker, Verification, split_answer, verify
+from policyqa.core.models import Chunk, Passage
+from policyqa.core.text import collapse
 
 
 def _tokenize(text: str) -> list[str]:

@@ -10,15 +10,15 @@ from typing import Any
 
 from langchain_core.embeddings import Embeddings
 
-from .answer import Answer, Assistant, ExtractiveComposer, LLMComposer
-from .condense import Turn
-from .embed import EmbedderSpec, load_embeddings, parse_embedders
-from .ingest import Indexer, index_documents, ingest
-from .models import Document, IngestReport, Passage
-from .retrieve import HybridSearcher, PolicyRetriever
-from .settings import Settings
-from .store import Store, make_client
-from .verify import SupportChecker
+from policyqa.answering.assistant import Answer, Assistant, ExtractiveComposer, LLMComposer
+from policyqa.answering.condense import Turn
+from policyqa.answering.verify import SupportChecker
+from policyqa.core.models import Document, IngestReport, Passage
+from policyqa.core.settings import Settings
+from policyqa.index.embed import EmbedderSpec, load_embeddings, parse_embedders
+from policyqa.index.store import Store, make_client
+from policyqa.ingest.indexer import Indexer, index_documents, ingest
+from policyqa.retrieval.searcher import HybridSearcher, PolicyRetriever
 
 
 @dataclass
@@ -93,7 +93,7 @@ class Pipeline:
 
     @property
     def llm_config(self) -> Any:
-        from .llm import LLMConfig
+        from policyqa.llm.backends import LLMConfig
 
         s = self.settings
         return LLMConfig(
@@ -109,7 +109,7 @@ class Pipeline:
         composer: Any = ExtractiveComposer()
         chat_model = self.chat_model
         if chat_model is None and self.llm_config.enabled:
-            from .llm import describe, make_chat_model
+            from policyqa.llm.backends import describe, make_chat_model
 
             chat_model = make_chat_model(self.llm_config)
             composer = LLMComposer(chat_model, name=describe(self.llm_config))
@@ -136,7 +136,7 @@ class Pipeline:
 
     def brief(self, answer: Answer) -> str:
         """A Markdown briefing; with an LLM answerer its summary is written (and verified) too."""
-        from .brief import llm_summary, make_brief
+        from policyqa.answering.brief import llm_summary, make_brief
 
         composer = self.assistant.composer
         summary = ""
@@ -147,7 +147,7 @@ class Pipeline:
     def answerer_name(self) -> str:
         if self.chat_model is not None:
             return type(self.chat_model).__name__
-        from .llm import describe
+        from policyqa.llm.backends import describe
 
         return describe(self.llm_config)
 

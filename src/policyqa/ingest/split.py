@@ -13,8 +13,8 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from .load import detect_language
-from .models import SECTION_SEPARATOR, Chunk, Document
+from policyqa.core.models import SECTION_SEPARATOR, Chunk, Document
+from policyqa.ingest.load import detect_language
 
 # Bumped whenever the rules below change how a document is cut: an index whose documents were
 # split by other rules (or another chunk size) re-splits them on the next ingest.

@@ -12,7 +12,7 @@ import re
 import string
 from pathlib import Path
 
-PROMPTS_DIR = Path(__file__).resolve().parents[2] / "prompts"
+PROMPTS_DIR = Path(__file__).resolve().parents[3] / "prompts"
 _SECTION = re.compile(r"^# (\S+)\s*$", re.MULTILINE)
 
 

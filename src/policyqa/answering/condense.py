@@ -11,8 +11,8 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping, Sequence
 
-from . import regions
-from .text import is_korean
+from policyqa.core.text import is_korean
+from policyqa.domain import regions
 
 Turn = Mapping[str, str]  # {"role": "user" | "assistant", "content": "..."}
 

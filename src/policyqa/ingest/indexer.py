@@ -17,11 +17,11 @@ from pathlib import Path
 
 from langchain_core.embeddings import Embeddings
 
-from .embed import EmbedderSpec
-from .load import SUPPORTED_SUFFIXES, LoadError, file_sha256, load_file
-from .models import Chunk, Document, IngestReport, Rejection
-from .split import split_document, split_signature
-from .store import IndexMismatchError, Store
+from policyqa.core.models import Chunk, Document, IngestReport, Rejection
+from policyqa.index.embed import EmbedderSpec
+from policyqa.index.store import IndexMismatchError, Store
+from policyqa.ingest.load import SUPPORTED_SUFFIXES, LoadError, file_sha256, load_file
+from policyqa.ingest.split import split_document, split_signature
 
 log = logging.getLogger(__name__)
 

@@ -10,8 +10,8 @@ from __future__ import annotations
 import re
 from collections.abc import Set
 
-from . import regions
-from .text import MONTH_NAME, numbers_in
+from policyqa.core.text import MONTH_NAME, numbers_in
+from policyqa.domain import regions
 
 # "this policy" / "이 정책" points at what the documents are about: it is not a term a passage
 # or an answer must contain ("이 정책이 숫자로 내건 목표" asks about targets).

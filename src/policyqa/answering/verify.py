@@ -14,9 +14,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from .models import Passage
-from .split import section_at
-from .text import (
+from policyqa.core.models import Passage
+from policyqa.core.text import (
     Span,
     collapse,
     neutralise_markers,
@@ -24,6 +23,7 @@ from .text import (
     numbers_in,
     sentence_spans,
 )
+from policyqa.ingest.split import section_at
 
 _MARKER = re.compile(r"\s*(?:\[(\d+(?:\s*[,，]\s*\d+)*)\])")
 # A sentence ends after its citation markers, or at . ! ? before whitespace, or at a line break.

@@ -24,11 +24,14 @@ from langchain_core.embeddings import Embeddings
 from langchain_core.retrievers import BaseRetriever
 from pydantic import ConfigDict
 
-from . import regions
-from .embed import EmbedderSpec
-from .fusion import MISSING_FACTOR, Fused, RankedList, fuse, top_per_language
-from .lexical import LexicalIndex, Tokenizer, top_k
-from .lexicon import (
+from policyqa.core.memo import BoundedCache
+from policyqa.core.models import Chunk, Passage
+from policyqa.domain import regions
+from policyqa.index.embed import EmbedderSpec
+from policyqa.index.lexical import LexicalIndex, Tokenizer, top_k
+from policyqa.index.store import Store
+from policyqa.ingest.load import detect_language
+from policyqa.retrieval.crosslang import (
     Lexicon,
     TermPair,
     flattened,
@@ -36,10 +39,7 @@ from .lexicon import (
     romanize,
     romanized_forms,
 )
-from .load import detect_language
-from .memo import BoundedCache
-from .models import Chunk, Passage
-from .store import Store
+from policyqa.retrieval.fusion import MISSING_FACTOR, Fused, RankedList, fuse, top_per_language
 
 log = logging.getLogger(__name__)
 

@@ -17,7 +17,7 @@ from typing import Any
 
 import numpy as np
 
-from .memo import BoundedCache
+from policyqa.core.memo import BoundedCache
 
 _HANGUL = re.compile(r"[\uac00-\ud7a3]")
 ACRONYM_LETTERS = 6

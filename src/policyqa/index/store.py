@@ -17,8 +17,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
 
-from .embed import EmbedderSpec
-from .models import Chunk, Document
+from policyqa.core.models import Chunk, Document
+from policyqa.index.embed import EmbedderSpec
 
 _STATE_ID = "__state__"
 _PAGE = 5000  # rows per Chroma get() call when reading everything

@@ -13,8 +13,8 @@ from datetime import UTC
 from pathlib import Path
 from typing import Any
 
-from .load import detect_language
-from .models import Document, Page, Passage
+from policyqa.core.models import Document, Page, Passage
+from policyqa.ingest.load import detect_language
 
 PageKey = tuple[str, int]
 CUTOFFS = (1, 3, 5, 10)
@@ -228,7 +228,7 @@ def key_fact_hits(text: str, facts: Sequence[str | Sequence[str]]) -> list[bool]
     """Whether each key fact occurs in the answer (spacing, case and separators ignored; a full
     date matches in any of its written forms). A fact given as a list of wordings (the same
     fact in Korean and in English) is found when any of them is."""
-    from .text import canonical_dates, normalise_for_match
+    from policyqa.core.text import canonical_dates, normalise_for_match
 
     def normal(value: str) -> str:
         return normalise_for_match(canonical_dates(value))
@@ -244,7 +244,7 @@ def citation_problems(
     supports: Callable[[str, str], bool],
 ) -> list[str]:
     """Mechanical citation check: the quote is on the cited page and supports the sentence."""
-    from .text import normalise_for_match
+    from policyqa.core.text import normalise_for_match
 
     problems = []
     if page_text is None:
@@ -484,9 +484,9 @@ def run_curated_eval(
     report.md, report.json and metrics.png under `out_dir`, return the Markdown report."""
     from datetime import datetime
 
-    from .condense import condense
-    from .load import load_file
-    from .pipeline import Pipeline
+    from policyqa.answering.condense import condense
+    from policyqa.ingest.load import load_file
+    from policyqa.pipeline import Pipeline
 
     questions = read_jsonl(questions_path)
     if slices:

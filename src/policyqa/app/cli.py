@@ -10,13 +10,13 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from .condense import is_history
-from .embed import EmbedderError
-from .ingest import IngestLockedError
-from .llm import LLMError
-from .models import Passage
-from .settings import Settings, SettingsError, add_setting_flags, settings_from_args
-from .store import IndexMismatchError
+from policyqa.answering.condense import is_history
+from policyqa.core.models import Passage
+from policyqa.core.settings import Settings, SettingsError, add_setting_flags, settings_from_args
+from policyqa.index.embed import EmbedderError
+from policyqa.index.store import IndexMismatchError
+from policyqa.ingest.indexer import IngestLockedError
+from policyqa.llm.backends import LLMError
 
 log = logging.getLogger("policyqa")
 
@@ -112,7 +112,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _pipeline(settings: Settings) -> Any:
-    from .pipeline import Pipeline
+    from policyqa.pipeline import Pipeline
 
     return Pipeline(settings)
 
@@ -130,7 +130,7 @@ def cmd_ingest(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_retrieve(args: argparse.Namespace, settings: Settings) -> int:
-    from .retrieve import parse_filters
+    from policyqa.retrieval.searcher import parse_filters
 
     filters = parse_filters(args.filter) if args.filter else None
     passages = _pipeline(settings).search(args.question, args.k, filters)
@@ -199,8 +199,8 @@ def cmd_reset(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_eval_retrieval(args: argparse.Namespace, settings: Settings) -> int:
-    from .evaluate import eval_retrieval
-    from .pipeline import Pipeline
+    from policyqa.evaluation.evaluate import eval_retrieval
+    from policyqa.pipeline import Pipeline
 
     k = max(settings.top_k, 30)  # enough chunks for 10 distinct pages
 
@@ -219,7 +219,7 @@ def cmd_eval_retrieval(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_ask(args: argparse.Namespace, settings: Settings) -> int:
-    from .retrieve import parse_filters
+    from policyqa.retrieval.searcher import parse_filters
 
     filters = parse_filters(args.filter) if args.filter else None
     history = _read_history(args.history) if args.history else []
@@ -266,7 +266,7 @@ def format_answer(answer: Any) -> str:
 
 
 def cmd_eval(args: argparse.Namespace, settings: Settings) -> int:
-    from .evaluate import run_curated_eval
+    from policyqa.evaluation.evaluate import run_curated_eval
 
     report = run_curated_eval(
         settings, args.questions, args.out, answers=not args.retrieval_only, slices=args.slice

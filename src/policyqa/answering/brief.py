@@ -12,10 +12,10 @@ from dataclasses import replace
 from datetime import date
 from typing import Any
 
-from . import prompts
-from .answer import Answer
-from .models import Chunk, Passage
-from .verify import SupportChecker, verify
+from policyqa.answering import prompts
+from policyqa.answering.assistant import Answer
+from policyqa.answering.verify import SupportChecker, verify
+from policyqa.core.models import Chunk, Passage
 
 _HEADINGS = {
     "en": ("Briefing", "Summary", "Key points", "Sources", "Question", "Not in the documents"),

@@ -14,7 +14,7 @@ import threading
 import unicodedata
 from pathlib import Path
 
-from .models import Document, Language, Page
+from policyqa.core.models import Document, Language, Page
 
 log = logging.getLogger(__name__)
 

@@ -18,7 +18,7 @@ import unicodedata
 from collections.abc import Callable, Iterable, Iterator, Set
 from dataclasses import dataclass
 
-from . import regions
+from policyqa.domain import regions
 
 _HANGUL = r"\uac00-\ud7a3"
 # "English words (한글 ...)"; the English side is cut back to at most 6 words below.

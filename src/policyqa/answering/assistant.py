@@ -19,14 +19,17 @@ from typing import Any, Protocol
 
 import numpy as np
 
-from . import prompts, qtype, regions
-from .condense import Turn, condense, format_history
-from .lexical import QUESTION_WORDS
-from .load import detect_language
-from .models import Chunk, Passage
-from .retrieve import requested_language
-from .split import chunk_id, heading_style
-from .text import (
+from policyqa.answering import prompts, qtype
+from policyqa.answering.condense import Turn, condense, format_history
+from policyqa.answering.verify import (
+    CheckedSentence,
+    Citation,
+    SupportChecker,
+    Verification,
+    verify,
+)
+from policyqa.core.models import Chunk, Passage
+from policyqa.core.text import (
     Span,
     clean_question,
     collapse,
@@ -37,7 +40,11 @@ from .text import (
     sentence_spans,
     with_topic_particle,
 )
-from .verify import CheckedSentence, Citation, SupportChecker, Verification, verify
+from policyqa.domain import regions
+from policyqa.index.lexical import QUESTION_WORDS
+from policyqa.ingest.load import detect_language
+from policyqa.ingest.split import chunk_id, heading_style
+from policyqa.retrieval.searcher import requested_language
 
 MAX_QUESTION_CHARS = 2000
 

@@ -26,15 +26,15 @@ from urllib.parse import quote as url_quote
 # At module level: FastAPI resolves the route annotations (postponed by __future__) here.
 from fastapi import Request
 
-from . import regions
-from .answer import MAX_QUESTION_CHARS, Answer, AnswerError
-from .brief import brief_docx
-from .condense import is_history
-from .ingest import IngestLockedError
-from .models import Passage
-from .pipeline import Pipeline
-from .retrieve import is_metadata_key
-from .settings import Settings
+from policyqa.answering.assistant import MAX_QUESTION_CHARS, Answer, AnswerError
+from policyqa.answering.brief import brief_docx
+from policyqa.answering.condense import is_history
+from policyqa.core.models import Passage
+from policyqa.core.settings import Settings
+from policyqa.domain import regions
+from policyqa.ingest.indexer import IngestLockedError
+from policyqa.pipeline import Pipeline
+from policyqa.retrieval.searcher import is_metadata_key
 
 log = logging.getLogger(__name__)
 
