@@ -92,8 +92,8 @@ def synthetic_corpus(
     the numbers in body lines are swapped for others of as many digits, the title gets "#i" and
     every page ends with a line naming the copy, so no two chunks have the same text.
     """
+    from policyqa.core.language import detect_language
     from policyqa.core.models import Document, Page
-    from policyqa.ingest.load import detect_language
     from policyqa.ingest.split import heading_style, split_document
 
     rng = random.Random(seed)
@@ -375,9 +375,9 @@ def measure(
     result: dict[str, Any],
     profile_dir: Path | None,
 ) -> None:
+    from policyqa.core.language import detect_language
     from policyqa.index.embed import load_embeddings, parse_embedders
     from policyqa.index.lexical import shared_kiwi
-    from policyqa.ingest.load import detect_language
     from policyqa.pipeline import Pipeline
 
     specs = parse_embedders(settings.embedder)

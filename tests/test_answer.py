@@ -5,12 +5,16 @@ from __future__ import annotations
 import json
 import re
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 from langchain_core.language_models import FakeListChatModel
 
-from policyqa.answering.assistant import AnswerError, Candidate
+from policyqa.answering.analysis import QuestionAnalysis, analyse
+from policyqa.answering.answer import AnswerError
+from policyqa.answering.sentences import Candidate
 from policyqa.core.text import Span, collapse
+from policyqa.domain import load_domain
 from policyqa.pipeline import Pipeline
 
 BUDGET_KO = (
@@ -111,6 +115,33 @@ def test_llm_citations_are_verified(pipeline: Pipeline) -> None:
     assert all(1 <= c.n <= len(answer.citations) for c in answer.citations)
 
 
+def test_llm_stream_shows_only_verified_sentences(pipeline: Pipeline) -> None:
+    """Deltas of an LLM answer are verified sentences: an unsupported sentence and a marker
+    out of range never reach the stream, not even for a moment before verification."""
+    question = "How much will block grants grow in 2026?"
+    passages = pipeline.search(question, pipeline.settings.answer_passages)
+    n = next(i for i, p in enumerate(passages, 1) if p.chunk.doc_id == "budget-en.md")
+    model = FakeListChatModel(  # streams its response one character at a time
+        responses=[
+            f"Block grants grow to KRW 10.6 trillion in 2026 [{n}]. "
+            f"They will reach KRW 50 trillion by 2030 [{n}]. "
+            "The minister resigned [9]. "
+            f"Block grants were KRW 3.8 trillion in 2025 [{n}]."
+        ]
+    )
+    llm_pipeline = Pipeline(
+        pipeline.settings, embedder_overrides=pipeline.embedder_overrides, chat_model=model
+    )
+    events = list(llm_pipeline.assistant.stream(question))
+    deltas = [e.delta for e in events if e.delta]
+    answer = events[-1].answer
+    assert answer is not None and answer.answered
+    assert len(deltas) == 2  # each verified sentence as soon as it was complete
+    assert "".join(deltas) == answer.text
+    for delta in deltas:
+        assert "50 trillion" not in delta and "minister" not in delta and "[9]" not in delta
+
+
 def test_planted_instructions_are_data_not_orders(fake_pipeline: Pipeline) -> None:
     _write(
         fake_pipeline.settings.corpus,
@@ -128,7 +159,7 @@ def test_planted_instructions_are_data_not_orders(fake_pipeline: Pipeline) -> No
 
 
 def test_llm_prompt_fences_passages_and_states_the_rules(pipeline: Pipeline) -> None:
-    from policyqa.answering.assistant import LLMComposer
+    from policyqa.answering.composers import LLMComposer
 
     composer = LLMComposer(FakeListChatModel(responses=["x"]))
     passages = pipeline.search("포괄보조", k=2)
@@ -385,21 +416,24 @@ class _Meanings:
         return out
 
 
+def _analysis(question: str, language: str) -> QuestionAnalysis:
+    """The analysis of a question with no index behind it (whitespace tokens, flat IDF)."""
+    searcher = SimpleNamespace(
+        tokenize=str.split,
+        idf=lambda tokens: dict.fromkeys(tokens, 1.0),
+        translation_groups=lambda text: (),
+    )
+    return analyse(question, question, language, searcher, load_domain("none"))  # type: ignore[arg-type]
+
+
 def _candidate(index: int, text: str, other: bool, score: float = 1.0) -> Candidate:
     return Candidate(index, Span(text, 0), score, 1.0, other, 1.0)
 
 
 def test_other_language_sentences_give_way_to_the_same_sentence_in_the_questions_language() -> None:
-    from types import SimpleNamespace
-
-    from policyqa.answering.assistant import Assistant
-    from policyqa.index.embed import EmbedderSpec
+    from policyqa.answering.same_meaning import in_question_language
 
     meanings = _Meanings([["BRT", "간선급행"], ["K-Pass", "K-패스"], ["taxis", "택시"]])
-    searcher = SimpleNamespace(
-        embedders=[(EmbedderSpec("use-multilingual"), meanings)], tokenizer=SimpleNamespace()
-    )
-    assistant = Assistant(searcher, checker=object())  # type: ignore[arg-type]
     english_brt = _candidate(0, "Expand BRT across the country.", True)
     english_pass = _candidate(0, "Roll out K-Pass nationwide.", True)
     english_other = _candidate(0, "Serve areas with poor transit.", True)
@@ -407,7 +441,7 @@ def test_other_language_sentences_give_way_to_the_same_sentence_in_the_questions
     korean_pass = _candidate(2, "K-패스를 전국에서 시행", False)
     candidates = [english_brt, english_pass, english_other, korean_pass, korean_brt]
     chosen = [korean_pass, english_brt, english_pass, english_other]
-    result = assistant._in_question_language(chosen, candidates, "교통 대책은?", "ko")
+    result = in_question_language(chosen, candidates, _analysis("교통 대책은?", "ko"), meanings)
     texts = [c.span.text for c in result]
     # the BRT sentence is said in Korean instead; the K-Pass one is already there in Korean;
     # a sentence with no Korean counterpart stays
@@ -417,12 +451,13 @@ def test_other_language_sentences_give_way_to_the_same_sentence_in_the_questions
     assert "Roll out K-Pass nationwide." not in texts
     assert "Serve areas with poor transit." in texts
     # asked for the other language's wording: nothing is swapped
-    asked = assistant._in_question_language(chosen, candidates, "영문 자료에서는 뭐래요?", "ko")
+    wording = _analysis("영문 자료에서는 뭐래요?", "ko")
+    asked = in_question_language(chosen, candidates, wording, meanings)
     assert asked == chosen
 
 
 def test_list_blocks_are_runs_of_short_adjacent_items() -> None:
-    from policyqa.answering.assistant import list_blocks
+    from policyqa.answering.sentences import list_blocks
     from policyqa.core.text import sentence_spans
 
     text = (
@@ -485,7 +520,7 @@ def test_missing_terms_are_named_as_the_question_wrote_them(pipeline: Pipeline) 
 
 
 def test_interleaved_table_cells_are_no_sentence() -> None:
-    from policyqa.answering.assistant import _looks_like_fragment
+    from policyqa.answering.sentences import _looks_like_fragment
 
     assert _looks_like_fragment("restructuring of RISE 10 universities (by")
     assert not _looks_like_fragment(

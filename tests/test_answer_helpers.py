@@ -4,15 +4,12 @@ import re
 
 import pytest
 
-from policyqa.answering.assistant import (
-    Candidate,
-    QuestionTerms,
-    in_gaps_section,
-    is_not_specified,
-    select_sentences,
-)
+from policyqa.answering.gaps import in_gaps_section, is_not_specified
+from policyqa.answering.sentences import Candidate, select_sentences
+from policyqa.answering.terms import QuestionTerms
 from policyqa.core.models import Chunk
 from policyqa.core.text import Span
+from policyqa.domain import load_domain
 
 _STOP = frozenset(["the", "a", "an", "is", "are", "of", "for", "in", "to", "what", "when", "does"])
 
@@ -26,7 +23,7 @@ def _idf(tokens: object) -> dict[str, float]:
 
 
 def _terms(question: str) -> QuestionTerms:
-    return QuestionTerms(question, _tokenize, _idf)
+    return QuestionTerms(question, _tokenize, _idf, domain=load_domain("korea"))
 
 
 # -- is_not_specified ---------------------------------------------------------------------------
@@ -228,7 +225,7 @@ def _chunk(text: str, ordinal: int, outline: str = "") -> Chunk:
 
 
 def test_sentences_cut_at_chunk_edges_are_completed_from_the_overlap() -> None:
-    from policyqa.answering.assistant import complete_sentences
+    from policyqa.answering.completion import complete_sentences
 
     first = _chunk(
         "Jeju has held that status since 1 July 2006. Jeonbuk is the newest of the three "
@@ -253,7 +250,7 @@ def test_sentences_cut_at_chunk_edges_are_completed_from_the_overlap() -> None:
 def test_completion_moves_the_outline_with_the_text() -> None:
     import json
 
-    from policyqa.answering.assistant import complete_sentences
+    from policyqa.answering.completion import complete_sentences
     from policyqa.ingest.split import section_at
 
     first = _chunk(

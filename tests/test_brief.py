@@ -5,7 +5,7 @@ from datetime import date
 
 import docx
 
-from policyqa.answering.assistant import Answer
+from policyqa.answering.answer import Answer
 from policyqa.answering.brief import brief_docx, make_brief
 from policyqa.answering.verify import CheckedSentence, Citation
 

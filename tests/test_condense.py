@@ -3,6 +3,7 @@
 import pytest
 
 from policyqa.answering.condense import condense, format_history, last_user_question, needs_context
+from policyqa.domain import load_domain
 
 JEJU = "When did Jeju become a special self-governing province?"
 HISTORY_EN = [
@@ -14,6 +15,8 @@ HISTORY_KO = [
     {"role": "user", "content": SAEMANGEUM},
     {"role": "assistant", "content": "총사업비는 22조원입니다 [1]."},
 ]
+
+KOREA = load_domain("korea")
 
 
 @pytest.mark.parametrize(
@@ -43,14 +46,16 @@ def test_self_contained_questions_need_no_context(question: str) -> None:
 
 
 def test_region_swap_rewrites_previous_english_question() -> None:
-    assert condense("What about Gangwon?", HISTORY_EN) == (
+    assert condense("What about Gangwon?", HISTORY_EN, KOREA) == (
         "When did Gangwon become a special self-governing province?"
     )
 
 
 def test_region_swap_rewrites_previous_korean_question() -> None:
     history = [{"role": "user", "content": "제주 특별자치도는 언제 출범했나요?"}]
-    assert condense("강원은요?", history) == "강원 특별자치도는 언제 출범했나요?"
+    assert condense("강원은요?", history, KOREA) == "강원 특별자치도는 언제 출범했나요?"
+    # without a gazetteer nothing is known to be a place: the follow-up is joined instead
+    assert condense("강원은요?", history) == "제주 특별자치도는 언제 출범했나요? 강원은요?"
 
 
 def test_korean_follow_up_is_joined_with_previous_user_question() -> None:

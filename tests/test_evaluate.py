@@ -116,7 +116,7 @@ def test_answer_metrics_by_hand() -> None:
 
 
 def test_run_eval_scores_what_the_user_is_shown_answer_and_notes() -> None:
-    from policyqa.answering.assistant import Answer
+    from policyqa.answering.answer import Answer
     from policyqa.evaluation.evaluate import run_eval
 
     def ask(question: str, history: object) -> Answer:

@@ -4,20 +4,16 @@ import re
 
 import pytest
 
-from policyqa.retrieval.crosslang import (
-    Lexicon,
-    TermPair,
-    mine_term_pairs,
-    romanize,
-    romanized_forms,
-)
+from policyqa.domain import load_domain
+from policyqa.index.glosses import TermPair, mine_term_pairs
+from policyqa.retrieval.crosslang import Lexicon, romanize, romanized_forms
 
 _HANGUL = re.compile(r"[\uac00-\ud7a3]")
 
 
 @pytest.fixture(scope="module")
 def lexicon() -> Lexicon:
-    return Lexicon()
+    return Lexicon(domain=load_domain("korea"))
 
 
 # -- mine_term_pairs ----------------------------------------------------------------------------
@@ -126,16 +122,16 @@ def test_question_without_known_terms_translates_to_nothing(lexicon: Lexicon) ->
 
 
 def test_mined_pairs_extend_the_lexicon() -> None:
-    lexicon = Lexicon.from_texts(
-        ["Special mega-region agreement (초광역특별협약) 체결", "no parens"]
-    )
+    texts = ["Special mega-region agreement (초광역특별협약) 체결", "no parens"]
+    lexicon = Lexicon(pair for text in texts for pair in mine_term_pairs(text))
     assert "Special mega-region agreement" in lexicon.translate("초광역특별협약 현황은?")
     assert "초광역특별협약" in lexicon.translate("Who signed the special mega-region agreement?")
 
 
 def test_duplicate_pairs_are_added_once() -> None:
     pair = TermPair("초광역특별협약", "Mega agreement", "corpus")
-    lexicon = Lexicon([pair, TermPair("초광역특별협약", "mega AGREEMENT", "corpus")])
+    pairs = [pair, TermPair("초광역특별협약", "mega AGREEMENT", "corpus")]
+    lexicon = Lexicon(pairs, load_domain("korea"))
     assert sum(p.ko == "초광역특별협약" for p in lexicon.pairs) == 1
 
 

@@ -3,7 +3,8 @@ from pathlib import Path
 import pytest
 from pypdf import PdfReader, PdfWriter
 
-from policyqa.ingest.load import LoadError, decode_text, detect_language, load_file
+from policyqa.core.language import detect_language
+from policyqa.ingest.load import LoadError, decode_text, load_file
 
 from .conftest import make_pdf
 

@@ -13,7 +13,7 @@ from policyqa.answering.prompts import (
     render,
     sections,
 )
-from policyqa.core.text import is_korean
+from policyqa.core.language import is_korean
 
 
 def test_all_expected_prompt_files_exist() -> None:

@@ -16,6 +16,7 @@ from policyqa.answering.qtype import (
     gives_detail,
     is_yes_no,
 )
+from policyqa.domain import load_domain
 
 
 @pytest.mark.parametrize(
@@ -79,7 +80,8 @@ def test_places_from_the_gazetteer_suffixes_and_locatives() -> None:
     question = "Where will the medical schools be built?"
     assert gives_detail({PLACE}, "One will be built in Gangwon.", question)
     assert gives_detail({PLACE}, "The office moves to Geneva next year.", question)
-    assert gives_detail({PLACE}, "의대는 완주군에 들어선다.", "의대는 어디에 생겨요?")
+    korea = load_domain("korea")
+    assert gives_detail({PLACE}, "의대는 완주군에 들어선다.", "의대는 어디에 생겨요?", korea)
     assert not gives_detail({PLACE}, "New regional medical schools are planned.", question)
     assert not gives_detail({PLACE}, "지원 제도를 연구한다.", "어디에 생겨요?")
     # a place the question itself names is not the answer to "where?"

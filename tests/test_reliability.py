@@ -27,7 +27,7 @@ import pytest
 from fastapi.testclient import TestClient
 from pypdf import PageObject, PdfReader, PdfWriter
 
-from policyqa.answering.assistant import MAX_QUESTION_CHARS, AnswerError
+from policyqa.answering.answer import MAX_QUESTION_CHARS, AnswerError
 from policyqa.app import cli
 from policyqa.app.web import ChatApp, build_app, build_server, render_answer, render_sources
 from policyqa.core.settings import Settings

@@ -3,7 +3,7 @@ from pathlib import Path
 import pytest
 
 from policyqa.pipeline import Pipeline
-from policyqa.retrieval.searcher import parse_filters, to_chroma_where
+from policyqa.retrieval.filters import parse_filters, to_chroma_where
 
 from .conftest import CountingFake, write_small_corpus
 
@@ -163,7 +163,7 @@ def test_bm25_scores_equal_bm25s_own() -> None:
 def test_lexical_cache_shares_token_strings_and_ignores_old_versions(tmp_path: Path) -> None:
     import pickle
 
-    from policyqa.retrieval.searcher import ChunkAnalysis, LexicalCache
+    from policyqa.index.lexcache import ChunkAnalysis, LexicalCache
 
     path = tmp_path / "lexical.pkl"
     # As unpickling gives them: every occurrence its own string object.

@@ -345,3 +345,15 @@ def test_verify_never_raises_and_output_citations_are_consistent(
     passages = [_passage(i, text) for i, text in enumerate(texts, start=1)]
     result = verify(answer, passages, _checker())
     _check_invariants(result, passages)
+
+
+def test_complete_prefix_waits_for_the_markers_of_the_last_sentence() -> None:
+    from policyqa.answering.verify import complete_prefix
+
+    assert complete_prefix("Block grants grow") == 0
+    assert complete_prefix("Block grants grow. ") == 0  # "[1]" may still follow
+    assert complete_prefix("Block grants grow. [") == 0
+    draft = "Block grants grow. [1] They rise"
+    assert draft[: complete_prefix(draft)] == "Block grants grow. [1] "
+    draft = "Block grants grow [1]. They rise. It"
+    assert draft[: complete_prefix(draft)] == "Block grants grow [1]. They rise. "

@@ -10,15 +10,19 @@ from typing import Any
 
 from langchain_core.embeddings import Embeddings
 
-from policyqa.answering.assistant import Answer, Assistant, ExtractiveComposer, LLMComposer
+from policyqa.answering.answer import Answer
+from policyqa.answering.assistant import Assistant
+from policyqa.answering.composers import Composer, ExtractiveComposer, LLMComposer
 from policyqa.answering.condense import Turn
 from policyqa.answering.verify import SupportChecker
 from policyqa.core.models import Document, IngestReport, Passage
 from policyqa.core.settings import Settings
+from policyqa.domain import DomainPack, load_domain
 from policyqa.index.embed import EmbedderSpec, load_embeddings, parse_embedders
 from policyqa.index.store import Store, make_client
 from policyqa.ingest.indexer import Indexer, index_documents, ingest
-from policyqa.retrieval.searcher import HybridSearcher, PolicyRetriever
+from policyqa.retrieval.langchain import PolicyRetriever
+from policyqa.retrieval.searcher import HybridSearcher
 
 
 @dataclass
@@ -29,6 +33,10 @@ class Pipeline:
     client: Any = None
     # Tests inject a LangChain chat model here; otherwise one comes from the LLM settings.
     chat_model: Any = None
+
+    @cached_property
+    def domain(self) -> DomainPack:
+        return load_domain(self.settings.domain)
 
     @cached_property
     def specs(self) -> list[EmbedderSpec]:
@@ -59,9 +67,14 @@ class Pipeline:
     @cached_property
     def searcher(self) -> HybridSearcher:
         self.store.check_compatible()
-        cache = self.settings.home / "lexical" / f"{self.settings.collection}.pkl"
+        # Chunk analyses include the domain's areas: one cache file per domain pack.
+        name = f"{self.settings.collection}-{self.domain.name}.pkl"
         return HybridSearcher(
-            self.store, self.embedders, cache_path=cache, candidates=self.settings.candidates
+            self.store,
+            self.embedders,
+            cache_path=self.settings.home / "lexical" / name,
+            candidates=self.settings.candidates,
+            domain=self.domain,
         )
 
     def retriever(
@@ -106,7 +119,7 @@ class Pipeline:
 
     @cached_property
     def assistant(self) -> Assistant:
-        composer: Any = ExtractiveComposer()
+        composer: Composer = ExtractiveComposer()
         chat_model = self.chat_model
         if chat_model is None and self.llm_config.enabled:
             from policyqa.llm.backends import describe, make_chat_model
@@ -122,6 +135,7 @@ class Pipeline:
             k=self.settings.answer_passages,
             min_support=self.settings.min_support,
             max_sentences=self.settings.max_sentences,
+            domain=self.domain,
         )
 
     def _similarity(self, sentence: str, candidates: Sequence[str]) -> list[float]:

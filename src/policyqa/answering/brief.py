@@ -13,7 +13,7 @@ from datetime import date
 from typing import Any
 
 from policyqa.answering import prompts
-from policyqa.answering.assistant import Answer
+from policyqa.answering.answer import Answer
 from policyqa.answering.verify import SupportChecker, verify
 from policyqa.core.models import Chunk, Passage
 

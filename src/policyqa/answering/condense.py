@@ -11,8 +11,8 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping, Sequence
 
-from policyqa.core.text import is_korean
-from policyqa.domain import regions
+from policyqa.core.language import is_korean
+from policyqa.domain import DomainPack
 
 Turn = Mapping[str, str]  # {"role": "user" | "assistant", "content": "..."}
 
@@ -52,13 +52,14 @@ def needs_context(question: str) -> bool:
     return bool(_EN_CUES.search(question)) or len(words) <= 4
 
 
-def condense(question: str, history: Sequence[Turn]) -> str:
-    """A self-contained question for retrieval; unchanged when it needs no context."""
+def condense(question: str, history: Sequence[Turn], domain: DomainPack | None = None) -> str:
+    """A self-contained question for retrieval; unchanged when it needs no context. With a
+    domain, a follow-up that names another place swaps it into the previous question."""
     previous = last_user_question(history)[:2000]  # a turn is held to the question limit
     if not previous or not needs_context(question):
         return question
-    new_regions = regions.find_regions(question)
-    old_regions = regions.find_regions(previous)
+    new_regions = domain.find_places(question) if domain is not None else []
+    old_regions = domain.find_places(previous) if domain is not None else []
     swapping = _SWAP_EN.search(question) or _SWAP_KO.search(question)
     if new_regions and old_regions and swapping:
         rewritten = previous

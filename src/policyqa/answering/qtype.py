@@ -2,7 +2,7 @@
 the members of a list) and whether a sentence gives one. Classic answer-type checking: a
 sentence that shares the question's words but holds no figure cannot answer "how much?", so
 such questions are refused rather than answered with a nearby fact. Pure functions over text;
-the region gazetteer is the only data.
+a domain's gazetteer is the only data.
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ import re
 from collections.abc import Set
 
 from policyqa.core.text import MONTH_NAME, numbers_in
-from policyqa.domain import regions
+from policyqa.domain import DomainPack
 
 # "this policy" / "이 정책" points at what the documents are about: it is not a term a passage
 # or an answer must contain ("이 정책이 숫자로 내건 목표" asks about targets).
@@ -232,9 +232,12 @@ def asked_details(question: str) -> set[str]:
     return {kind for kind, pattern in _ASKS.items() if pattern.search(question)}
 
 
-def gives_detail(kinds: Set[str], sentence: str, question: str) -> bool:
+def gives_detail(
+    kinds: Set[str], sentence: str, question: str, domain: DomainPack | None = None
+) -> bool:
     """Whether `sentence` holds a detail of one of `kinds` that the question does not already
-    state (the "10.6 trillion" of "how much of the 10.6 trillion goes to X?" is no answer)."""
+    state (the "10.6 trillion" of "how much of the 10.6 trillion goes to X?" is no answer).
+    The domain's gazetteer, if any, recognises place names."""
     if AMOUNT in kinds:
         known = set(numbers_in(question))
         # Calendar dates are no amounts ("since 1 July 2006" does not say how much), nor are
@@ -251,7 +254,8 @@ def gives_detail(kinds: Set[str], sentence: str, question: str) -> bool:
         return True
     if PLACE in kinds:
         asked = question.lower()
-        if any(m.mention.lower() not in asked for m in regions.find_regions(sentence)):
+        places = domain.find_places(sentence) if domain is not None else []
+        if any(m.mention.lower() not in asked for m in places):
             return True
         if _new_match(_PLACE_WORD_KO, sentence, question):
             return True

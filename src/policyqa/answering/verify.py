@@ -83,8 +83,7 @@ class Verification:
         parts = []
         for sentence in self.sentences:
             if sentence.supported:
-                markers = "".join(f"[{n}]" for n in sentence.citations)
-                parts.append(f"{sentence.text} {markers}".strip())
+                parts.append(shown_text(sentence))
             elif mark_unsupported:
                 parts.append(f"{sentence.text} [unverified]")
         return " ".join(parts)
@@ -169,36 +168,43 @@ class SupportChecker:
         return False, "", "the cited passage does not support the sentence"
 
 
-def verify(
-    answer: str,
-    passages: Sequence[Passage],
-    checker: SupportChecker,
-) -> Verification:
-    result = Verification()
-    numbering: dict[tuple[str, str], int] = {}
-    for body, cited in split_answer(answer):
-        valid = [n for n in cited if 1 <= n <= len(passages)]
+class Verifier:
+    """Checks answer sentences one at a time, numbering citations as they are first used, so
+    that a streamed answer can show each sentence as soon as it is verified."""
+
+    def __init__(self, passages: Sequence[Passage], checker: SupportChecker) -> None:
+        self.passages = passages
+        self.checker = checker
+        self.result = Verification()
+        self._numbering: dict[tuple[str, str], int] = {}
+
+    def add(self, body: str, cited: tuple[int, ...]) -> CheckedSentence:
+        checked = self._check(body, cited)
+        self.result.sentences.append(checked)
+        return checked
+
+    def _check(self, body: str, cited: tuple[int, ...]) -> CheckedSentence:
+        valid = [n for n in cited if 1 <= n <= len(self.passages)]
         if not cited:
-            result.sentences.append(CheckedSentence(body, cited, (), False, "no citation"))
-            continue
+            return CheckedSentence(body, cited, (), False, "no citation")
         if not valid:
-            reason = f"cites passage {cited[0]}, which was not given"
-            result.sentences.append(CheckedSentence(body, cited, (), False, reason))
-            continue
+            return CheckedSentence(
+                body, cited, (), False, f"cites passage {cited[0]}, which was not given"
+            )
         numbers: list[int] = []
         reason = ""
         for n in valid:
-            chunk = passages[n - 1].chunk
-            ok, quote, why = checker.check(body, chunk.text)
+            chunk = self.passages[n - 1].chunk
+            ok, quote, why = self.checker.check(body, chunk.text)
             if not ok:
                 reason = reason or f"[{n}]: {why}"
                 continue
             key = (chunk.id, quote)
-            if key not in numbering:
-                numbering[key] = len(numbering) + 1
-                result.citations.append(
+            if key not in self._numbering:
+                self._numbering[key] = len(self._numbering) + 1
+                self.result.citations.append(
                     Citation(
-                        n=numbering[key],
+                        n=self._numbering[key],
                         chunk_id=chunk.id,
                         doc=chunk.doc_id,
                         title=chunk.title,
@@ -209,9 +215,32 @@ def verify(
                         language=chunk.language,
                     )
                 )
-            if numbering[key] not in numbers:
-                numbers.append(numbering[key])
-        result.sentences.append(
-            CheckedSentence(body, cited, tuple(numbers), bool(numbers), "" if numbers else reason)
+            if self._numbering[key] not in numbers:
+                numbers.append(self._numbering[key])
+        return CheckedSentence(
+            body, cited, tuple(numbers), bool(numbers), "" if numbers else reason
         )
-    return result
+
+
+def verify(answer: str, passages: Sequence[Passage], checker: SupportChecker) -> Verification:
+    verifier = Verifier(passages, checker)
+    for body, cited in split_answer(answer):
+        verifier.add(body, cited)
+    return verifier.result
+
+
+def complete_prefix(draft: str) -> int:
+    """Where the last complete sentence of a draft that is still being written ends (0: none
+    yet). A boundary counts only once text follows it that is not a citation marker: "... 2026.
+    " may still be followed by "[1]"."""
+    end = 0
+    for match in _ANSWER_SENTENCE.finditer(draft):
+        if match.end() < len(draft) and draft[match.end()] != "[":
+            end = match.end()
+    return end
+
+
+def shown_text(sentence: CheckedSentence) -> str:
+    """A verified sentence as the answer shows it: its text and its citation markers."""
+    markers = "".join(f"[{n}]" for n in sentence.citations)
+    return f"{sentence.text} {markers}".strip()

@@ -130,7 +130,7 @@ def cmd_ingest(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_retrieve(args: argparse.Namespace, settings: Settings) -> int:
-    from policyqa.retrieval.searcher import parse_filters
+    from policyqa.retrieval.filters import parse_filters
 
     filters = parse_filters(args.filter) if args.filter else None
     passages = _pipeline(settings).search(args.question, args.k, filters)
@@ -219,7 +219,7 @@ def cmd_eval_retrieval(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_ask(args: argparse.Namespace, settings: Settings) -> int:
-    from policyqa.retrieval.searcher import parse_filters
+    from policyqa.retrieval.filters import parse_filters
 
     filters = parse_filters(args.filter) if args.filter else None
     history = _read_history(args.history) if args.history else []

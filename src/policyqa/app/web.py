@@ -26,38 +26,30 @@ from urllib.parse import quote as url_quote
 # At module level: FastAPI resolves the route annotations (postponed by __future__) here.
 from fastapi import Request
 
-from policyqa.answering.assistant import MAX_QUESTION_CHARS, Answer, AnswerError
+from policyqa.answering.answer import MAX_QUESTION_CHARS, Answer, AnswerError
 from policyqa.answering.brief import brief_docx
 from policyqa.answering.condense import is_history
 from policyqa.core.models import Passage
 from policyqa.core.settings import Settings
-from policyqa.domain import regions
+from policyqa.domain import DomainPack
 from policyqa.ingest.indexer import IngestLockedError
 from policyqa.pipeline import Pipeline
-from policyqa.retrieval.searcher import is_metadata_key
+from policyqa.retrieval.filters import is_metadata_key
 
 log = logging.getLogger(__name__)
 
-EXAMPLES = {
-    "official": [
-        "포괄보조는 2026년에 얼마로 늘어나나요?",
-        "Which body approved the blueprint, and when?",
-    ],
-    "citizen": [
-        "춘천 사는데 이 정책이 우리 지역에 뭘 해주나요?",
-        "I live in Changwon. Which pole are we in?",
-    ],
-    "staff": [
-        "초광역특별협약은 영어 자료에서 어떻게 번역돼 있나요?",
-        "What are the three areas of the blueprint?",
-    ],
-}
 ALLOWED_UPLOADS = (".pdf", ".md", ".markdown", ".txt")
-REGION_CHOICES = (
-    [("All regions / 전체", "")]
-    + [(f"{g.name_en} / {g.name_ko}", g.id) for g in regions.GROUPS.values()]
-    + [("Nationwide only / 전국 공통", "nationwide")]
-)
+
+
+def region_choices(domain: DomainPack) -> list[tuple[str, str]]:
+    """The region facet: every area of the domain pack, and the passages naming none."""
+    return (
+        [("All regions / 전체", "")]
+        + [(f"{a.name_en} / {a.name_ko}", a.id) for a in domain.areas.values()]
+        + [("Nationwide only / 전국 공통", "nationwide")]
+    )
+
+
 CSS = """
 .refusal {border-left: 4px solid #d97706; padding-left: .6em}
 .cite {border-bottom: 1px solid #e5e7eb; padding: .4em 0}
@@ -431,7 +423,11 @@ def build_app(settings: Settings | None = None, pipeline: Pipeline | None = None
                     send = gr.Button("Ask / 질문", variant="primary", scale=1, elem_id="ask")
                 with gr.Row():
                     region = gr.Dropdown(
-                        REGION_CHOICES, value="", label="Region / 지역", elem_id="region"
+                        region_choices(pipeline.domain),
+                        value="",
+                        label="Region / 지역",
+                        elem_id="region",
+                        visible=bool(pipeline.domain.areas),
                     )
                     docs = gr.Dropdown(
                         documents, multiselect=True, label="Documents / 문서", elem_id="docs"
@@ -442,8 +438,8 @@ def build_app(settings: Settings | None = None, pipeline: Pipeline | None = None
                         label="Answer language / 답변 언어",
                         elem_id="language",
                     )
-                for persona, examples in EXAMPLES.items():
-                    gr.Examples(examples, inputs=question, label=f"Examples: {persona}")
+                for persona, examples in pipeline.domain.examples.items():
+                    gr.Examples(list(examples), inputs=question, label=f"Examples: {persona}")
                 clear = gr.Button("New conversation / 새 대화", elem_id="clear")
             with gr.Column(scale=2):
                 sources = gr.HTML(render_sources(None), elem_id="sources")

@@ -31,6 +31,11 @@ class Document:
     source_path: str = ""
 
 
+def chunk_id(doc_id: str, page: int, ordinal: int) -> str:
+    """The id of the `ordinal`-th chunk of a page: neighbours are found by it."""
+    return f"{doc_id}#p{page}#c{ordinal}"
+
+
 @dataclass(frozen=True)
 class Chunk:
     id: str

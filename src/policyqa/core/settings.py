@@ -31,6 +31,11 @@ class Settings:
         "", "Chroma server URL (e.g. http://127.0.0.1:8000). Empty: embedded Chroma under home."
     )
     collection: str = _setting("policyqa", "Prefix of the Chroma collection names.")
+    domain: str = _setting(
+        "korea",
+        "Domain pack: places, glossary and examples of the documents' subject ('korea', a "
+        "folder holding pack.json, or 'none' for the engine alone).",
+    )
     embedder: str = _setting(
         DEFAULT_EMBEDDER,
         "Dense embedders, comma-separated. 'use-multilingual' or 'sentence-transformers:<path or "

@@ -157,10 +157,6 @@ def collapse(text: str) -> str:
     return " ".join(text.split())
 
 
-def is_korean(text: str) -> bool:
-    return _HANGUL.search(text) is not None
-
-
 def clean_question(text: str) -> str:
     """Control characters out, whitespace collapsed, Unicode NFC."""
     text = text.encode("utf-8", "replace").decode("utf-8")  # lone surrogates from bad JSON

@@ -13,8 +13,8 @@ from datetime import UTC
 from pathlib import Path
 from typing import Any
 
+from policyqa.core.language import detect_language
 from policyqa.core.models import Document, Page, Passage
-from policyqa.ingest.load import detect_language
 
 PageKey = tuple[str, int]
 CUTOFFS = (1, 3, 5, 10)
@@ -517,7 +517,7 @@ def run_curated_eval(
         ask=(lambda q, h: pipeline.ask(q, h)) if answers else None,
         page_text=lambda doc, page: pages.get((doc, page)),
         supports=lambda sentence, quote: checker.check(sentence, quote)[0],
-        condense=condense,
+        condense=lambda q, h: condense(q, h, pipeline.domain),
     )
     summary = summarise_groups(rows, answers)
     stamp = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")

@@ -14,7 +14,8 @@ import threading
 import unicodedata
 from pathlib import Path
 
-from policyqa.core.models import Document, Language, Page
+from policyqa.core.language import detect_language
+from policyqa.core.models import Document, Page
 
 log = logging.getLogger(__name__)
 
@@ -22,30 +23,11 @@ PDF_SUFFIXES = {".pdf"}
 TEXT_SUFFIXES = {".md", ".markdown", ".txt", ".text"}
 SUPPORTED_SUFFIXES = PDF_SUFFIXES | TEXT_SUFFIXES
 
-_HANGUL = re.compile(r"[\uac00-\ud7a3\u1100-\u11ff\u3130-\u318f]")
-_LATIN = re.compile(r"[A-Za-z]")
 _MD_HEADING = re.compile(r"^\s{0,3}#{1,6}\s+(.+?)\s*#*\s*$")
 
 
 class LoadError(Exception):
     """A file that cannot be loaded; the message says why."""
-
-
-def detect_language(text: str) -> Language:
-    """Korean, English or mixed, from the share of Hangul among letters.
-
-    A Hangul syllable carries about as much as three Latin letters, so it is weighted that way.
-    """
-    hangul = len(_HANGUL.findall(text)) * 3
-    latin = len(_LATIN.findall(text))
-    if hangul + latin == 0:
-        return "mixed"
-    share = hangul / (hangul + latin)
-    if share >= 0.75:
-        return "ko"
-    if share <= 0.2:
-        return "en"
-    return "mixed"
 
 
 def file_sha256(path: Path) -> str:

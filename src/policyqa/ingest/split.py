@@ -13,8 +13,8 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from policyqa.core.models import SECTION_SEPARATOR, Chunk, Document
-from policyqa.ingest.load import detect_language
+from policyqa.core.language import detect_language
+from policyqa.core.models import SECTION_SEPARATOR, Chunk, Document, chunk_id
 
 # Bumped whenever the rules below change how a document is cut: an index whose documents were
 # split by other rules (or another chunk size) re-splits them on the next ingest.
@@ -117,10 +117,6 @@ class _Block:
 
 def content_hash(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
-
-
-def chunk_id(doc_id: str, page: int, ordinal: int) -> str:
-    return f"{doc_id}#p{page}#c{ordinal}"
 
 
 def split_document(doc: Document, max_words: int = 120, overlap_words: int = 20) -> list[Chunk]:

@@ -2,14 +2,13 @@
 
 The lexical index is derived from what Chroma holds, rebuilt when the store's state token
 changes; tokens are cached on disk by content hash so a rebuild only analyses new text.
+`HybridSearcher` is the `retrieval.protocol.Searcher` the answering stage uses.
 """
 
 from __future__ import annotations
 
 import logging
-import pickle
 import re
-import sys
 import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
@@ -18,32 +17,22 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from langchain_core.callbacks import CallbackManagerForRetrieverRun
-from langchain_core.documents import Document as LCDocument
 from langchain_core.embeddings import Embeddings
-from langchain_core.retrievers import BaseRetriever
-from pydantic import ConfigDict
 
+from policyqa.core.language import detect_language, requested_language
 from policyqa.core.memo import BoundedCache
-from policyqa.core.models import Chunk, Passage
-from policyqa.domain import regions
+from policyqa.core.models import Chunk, Passage, chunk_id
+from policyqa.domain import DomainPack, load_domain
 from policyqa.index.embed import EmbedderSpec
+from policyqa.index.lexcache import LexicalCache
 from policyqa.index.lexical import LexicalIndex, Tokenizer, top_k
 from policyqa.index.store import Store
-from policyqa.ingest.load import detect_language
-from policyqa.retrieval.crosslang import (
-    Lexicon,
-    TermPair,
-    flattened,
-    mine_term_pairs,
-    romanize,
-    romanized_forms,
-)
+from policyqa.retrieval.crosslang import Lexicon, flattened, romanize, romanized_forms
+from policyqa.retrieval.filters import Filters, filter_mask, region_filters, to_chroma_where
 from policyqa.retrieval.fusion import MISSING_FACTOR, Fused, RankedList, fuse, top_per_language
 
 log = logging.getLogger(__name__)
 
-Filters = Mapping[str, Any]
 
 # Lexical weight in the fused score, by question language. Korean: BM25 over morphemes is the
 # strongest single retriever on Korean policy text. English: dense retrieval (MiniLM) is stronger
@@ -72,104 +61,8 @@ class _LexicalState:
     latin_vocabulary: set[str]
     chunk_language: dict[str, str]  # chunk id -> language, for fusion
     languages: dict[str, np.ndarray]  # per language, which positions are in it
-    regions: list[frozenset[str]]  # region groups each chunk names (title, section or text)
+    regions: list[frozenset[str]]  # domain areas each chunk names (title, section or text)
     manifest: dict[str, dict[str, Any]] = field(default_factory=dict)  # as read with `chunks`
-
-
-@dataclass(frozen=True)
-class ChunkAnalysis:
-    """What the lexical side derives from one chunk, cached by its content hash (which covers
-    title, section and text): BM25 tokens, glossed term pairs, the regions it is about."""
-
-    tokens: list[str]
-    pairs: tuple[TermPair, ...]
-    regions: frozenset[str]
-
-
-class LexicalCache:
-    """Chunk analyses per content hash, kept on disk so that restarts and index changes only
-    analyse new text (Kiwi, gloss mining and the region scan are the costly parts)."""
-
-    # 3: tokens are shared string objects, so the pickle stores each once. 4: acronyms keep
-    # their capitals ("RISE"); older files hold other tokens and are analysed again.
-    VERSION = 4
-
-    def __init__(self, path: Path | None) -> None:
-        self.path = path
-        self._entries: dict[str, ChunkAnalysis] = {}
-        if path is not None:
-            with _SAVES_LOCK:
-                _wait_for_save(path)
-        if path is not None and path.exists():
-            try:
-                with path.open("rb") as handle:
-                    loaded = pickle.load(handle)
-                version = loaded.get("version") if isinstance(loaded, dict) else None
-                if version == self.VERSION:
-                    self._entries = {h: _interned(a) for h, a in loaded["entries"].items()}
-            except Exception as exc:  # a damaged cache only costs a re-analysis
-                log.warning("ignoring unreadable lexical cache %s: %s", path, exc)
-
-    def get(self, content_hash: str) -> ChunkAnalysis | None:
-        return self._entries.get(content_hash)
-
-    def analyses(self, chunks: Sequence[Chunk], tokenizer: Tokenizer) -> list[ChunkAnalysis]:
-        missing = [c for c in chunks if c.content_hash not in self._entries]
-        if missing:
-            token_lists = tokenizer.tokenize_many([c.context_text for c in missing])
-            for chunk, tokens in zip(missing, token_lists, strict=True):
-                pairs = tuple(mine_term_pairs(chunk.text))
-                self._entries[chunk.content_hash] = _interned(
-                    ChunkAnalysis(tokens, pairs, chunk_regions(chunk))
-                )
-            self._save({c.content_hash for c in chunks})
-        return [self._entries[c.content_hash] for c in chunks]
-
-    def _save(self, live: set[str]) -> None:
-        self._entries = {h: a for h, a in self._entries.items() if h in live}
-        self._write()
-
-    def _write(self) -> None:
-        if self.path is None:
-            return
-        # Writing 100k entries takes seconds: a background thread does it, so a search after
-        # an ingest does not wait. Not a daemon, so the process finishes the write before it
-        # exits; a reader of the same file waits for it (`_wait_for_save`).
-        payload = {"version": self.VERSION, "entries": dict(self._entries)}
-        thread = threading.Thread(target=_write_cache, args=(self.path, payload))
-        with _SAVES_LOCK:
-            _wait_for_save(self.path)
-            _SAVES[self.path] = thread
-            thread.start()
-
-
-def _interned(analysis: ChunkAnalysis) -> ChunkAnalysis:
-    """The analysis with its tokens interned: each chunk's tokens are separate string objects
-    (from Kiwi or from unpickling), about 300 MB at 100k chunks where the vocabulary needs a
-    few MB. The tokens list is replaced in place (the analysis is frozen, its list is not)."""
-    analysis.tokens[:] = [sys.intern(t) for t in analysis.tokens]
-    return analysis
-
-
-_SAVES: dict[Path, threading.Thread] = {}
-_SAVES_LOCK = threading.Lock()
-
-
-def _wait_for_save(path: Path) -> None:
-    pending = _SAVES.pop(path, None)
-    if pending is not None:
-        pending.join()
-
-
-def _write_cache(path: Path, payload: dict[str, Any]) -> None:
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_suffix(".tmp")
-        with tmp.open("wb") as handle:
-            pickle.dump(payload, handle, protocol=pickle.HIGHEST_PROTOCOL)
-        tmp.replace(path)
-    except OSError as exc:  # a cache that cannot be written only costs a re-analysis later
-        log.warning("could not write the lexical cache %s: %s", path, exc)
 
 
 class HybridSearcher:
@@ -185,11 +78,13 @@ class HybridSearcher:
         lexical_weight: Mapping[str, float] | None = None,
         missing_factor: float = MISSING_FACTOR,
         clock: Callable[[], float] = time.monotonic,
+        domain: DomainPack | None = None,
     ) -> None:
         self.store = store
         self.embedders = list(embedders)
         self.tokenizer = tokenizer or Tokenizer()
-        self.cache = LexicalCache(cache_path)
+        self.domain = domain if domain is not None else load_domain("none")
+        self.cache = LexicalCache(cache_path, self._chunk_areas)
         self.candidates = candidates
         self.lexical_weight = dict(lexical_weight or LEXICAL_WEIGHT)
         self.missing_factor = missing_factor
@@ -227,6 +122,50 @@ class HybridSearcher:
         with self._lock:
             self._stale = True
 
+    # -- the Searcher protocol besides search() ------------------------------------------------
+    def tokenize(self, text: str) -> list[str]:
+        return self.tokenizer.tokenize(text)
+
+    def chunk_tokens(self, chunk: Chunk) -> list[str]:
+        # The index analysed indexed texts already; tokenize only what it does not hold.
+        cached = self.cache.get(chunk.content_hash)
+        return cached.tokens if cached else self.tokenizer.tokenize(chunk.context_text)
+
+    def idf(self, tokens: Sequence[str]) -> dict[str, float]:
+        return self.lexical().index.idf(tokens)
+
+    def knows(self, token: str) -> bool:
+        return self.lexical().index.contains(token)
+
+    def neighbour(self, chunk: Chunk, step: int) -> Chunk | None:
+        state = self.lexical()
+        index = state.position.get(chunk_id(chunk.doc_id, chunk.page, chunk.ordinal + step))
+        return state.chunks[index] if index is not None else None
+
+    def translation_groups(self, text: str) -> tuple[tuple[str, ...], ...]:
+        return self._translation_groups(self.lexical(), text)
+
+    def documents(self, filters: Filters | None = None) -> list[str]:
+        state = self.lexical()
+        allowed, region_mask = region_filters(state.regions, filters)
+        mask = filter_mask(state.chunks, allowed) if allowed else None
+        if region_mask is not None:
+            mask = region_mask if mask is None else mask & region_mask
+        chunks = state.chunks if mask is None else [state.chunks[i] for i in np.flatnonzero(mask)]
+        return sorted({c.doc_id for c in chunks})
+
+    def multilingual_encoder(self) -> Embeddings | None:
+        return next(
+            (e for spec, e in self.embedders if spec.covers("ko") and spec.covers("en")), None
+        )
+
+    def _chunk_areas(self, chunk: Chunk) -> frozenset[str]:
+        """The domain areas a chunk is about: named in its title or section, or named in its
+        text alongside at most one other (a list of all the areas is about none of them)."""
+        heading = set(self.domain.areas_in(f"{chunk.title} {chunk.section}"))
+        in_text = set(self.domain.areas_in(chunk.text))
+        return frozenset(heading | (in_text if len(in_text) <= 2 else set()))
+
     # -- lexical index, derived from Chroma ----------------------------------------------------
     def lexical(self) -> _LexicalState:
         with self._lock:
@@ -246,7 +185,7 @@ class HybridSearcher:
                 analyses = self.cache.analyses(chunks, self.tokenizer)
                 index = LexicalIndex([c.id for c in chunks], [a.tokens for a in analyses])
                 position = {c.id: i for i, c in enumerate(chunks)}
-                lexicon = Lexicon([p for a in analyses for p in a.pairs])
+                lexicon = Lexicon([p for a in analyses for p in a.pairs], self.domain)
                 # Boolean masks made once per state: comparing a 100k object array on every
                 # search costs milliseconds.
                 codes = np.array([c.language for c in chunks], dtype=object)
@@ -290,8 +229,8 @@ class HybridSearcher:
         if not state.chunks:
             return []
         language = detect_language(query)
-        filters, region_mask = _region_filters(state, filters)
-        mask = _filter_mask(state.chunks, filters) if filters else None
+        filters, region_mask = region_filters(state.regions, filters)
+        mask = filter_mask(state.chunks, filters) if filters else None
         if region_mask is not None:
             mask = region_mask if mask is None else mask & region_mask
         translations = self.translations(state, query, language)
@@ -371,7 +310,7 @@ class HybridSearcher:
         cached = self._translations.get(key)
         if cached is not None:
             return list(cached)  # an answer searches the same question up to three times
-        terms = flattened(self.translation_groups(state, query))
+        terms = flattened(self._translation_groups(state, query))
         if language == "ko":
             for token in self.tokenizer.tokenize(query):
                 latin = romanize(token) if len(token) >= 2 else ""
@@ -387,7 +326,7 @@ class HybridSearcher:
         self._translations.put(key, found)
         return list(found)
 
-    def translation_groups(self, state: _LexicalState, query: str) -> tuple[tuple[str, ...], ...]:
+    def _translation_groups(self, state: _LexicalState, query: str) -> tuple[tuple[str, ...], ...]:
         """The lexicon's other-language terms for the question, grouped by the word they
         translate (`Lexicon.translate_groups`); the searches and the answer share them."""
         key = (state.token, query)
@@ -408,7 +347,7 @@ class HybridSearcher:
         - The question names a region: passages naming that region come first among equals.
         """
         wanted = requested_language(query)
-        named = set(regions.groups_in(query))
+        named = set(self.domain.areas_in(query))
         if not named and (wanted is None or wanted == language):
             return fused
         adjusted = []
@@ -501,135 +440,7 @@ def _dense_weights(specs: Sequence[EmbedderSpec], language: str) -> dict[Embedde
     return {s: w / total for s, w in raw.items()}
 
 
-REGION_KEYS = ("region", "names_region")
-
-
-def chunk_regions(chunk: Chunk) -> frozenset[str]:
-    """The regions a chunk is about: named in its title or section, or named in its text
-    alongside at most one other (a list of all the poles is about none of them)."""
-    heading = set(regions.groups_in(f"{chunk.title} {chunk.section}"))
-    in_text = set(regions.groups_in(chunk.text))
-    return frozenset(heading | (in_text if len(in_text) <= 2 else set()))
-
-
 # Weight of BM25 on translated terms, relative to BM25 on the question's own words.
 TRANSLATED_WEIGHT = 0.5
-# Passages naming the region a question is about rank above equally good ones that do not.
+# Passages naming the area a question is about rank above equally good ones that do not.
 REGION_BOOST = 1.5
-_ASKS_KOREAN = re.compile(
-    r"\b(?:in|into|to) korean\b|\bkorean (?:term|name|word|title|version|wording|documents?|"
-    r"text|sources?|original|notice|equivalent|spelling)\b|\bwritten in (?:the )?korean\b",
-    re.IGNORECASE,
-)
-_ASKS_ENGLISH = re.compile(r"영어|영문|영역본|english", re.IGNORECASE)
-
-
-def requested_language(query: str) -> str | None:
-    """The language a question asks the answer to come from, if it says so."""
-    if detect_language(query) == "en" and _ASKS_KOREAN.search(query):
-        return "ko"
-    if detect_language(query) == "ko" and _ASKS_ENGLISH.search(query):
-        return "en"
-    return None
-
-
-def _region_filters(
-    state: _LexicalState, filters: Filters | None
-) -> tuple[Filters | None, np.ndarray | None]:
-    """Split off the region filters. `region=g`: chunks that name g or no region at all (the
-    nationwide measures); `region=nationwide`: chunks naming no region; `names_region=g`:
-    chunks that name g. A list means any of them."""
-    if not filters or not any(k in filters for k in REGION_KEYS):
-        return filters, None
-    rest = {k: v for k, v in filters.items() if k not in REGION_KEYS}
-    mask = np.ones(len(state.chunks), dtype=bool)
-    for key in REGION_KEYS:
-        if key not in filters:
-            continue
-        wanted = filters[key]
-        groups = set(wanted) if isinstance(wanted, (list, tuple, set)) else {wanted}
-        groups = {str(g) for g in groups}
-        if key == "region":
-            mask &= np.array([not named or bool(named & groups) for named in state.regions])
-        else:
-            mask &= np.array([bool(named & groups) for named in state.regions])
-    return (rest or None), mask
-
-
-def _filter_mask(chunks: Sequence[Chunk], filters: Filters) -> np.ndarray:
-    metas = [c.metadata() for c in chunks]
-    mask = np.ones(len(chunks), dtype=bool)
-    for key, wanted in filters.items():
-        allowed = set(wanted) if isinstance(wanted, (list, tuple, set)) else {wanted}
-        allowed_str = {str(v) for v in allowed}
-        mask &= np.array([str(m.get(key)) in allowed_str for m in metas], dtype=bool)
-    return mask
-
-
-def to_chroma_where(filters: Filters) -> dict[str, Any] | None:
-    clauses: list[dict[str, Any]] = []
-    for key, wanted in filters.items():
-        if isinstance(wanted, (list, tuple, set)):
-            clauses.append({key: {"$in": list(wanted)}})
-        else:
-            clauses.append({key: wanted})
-    if not clauses:
-        return None
-    return clauses[0] if len(clauses) == 1 else {"$and": clauses}
-
-
-def is_metadata_key(key: object) -> bool:
-    """A plain metadata name; never a Chroma operator such as "$and"."""
-    return isinstance(key, str) and re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", key) is not None
-
-
-def parse_filters(items: Sequence[str]) -> dict[str, Any]:
-    """`key=value` pairs; repeated keys or `a|b` give a list; digits become integers."""
-    filters: dict[str, Any] = {}
-    for item in items:
-        key, sep, value = item.partition("=")
-        key = key.strip()
-        if not sep or not key:
-            raise ValueError(f"filter {item!r} is not key=value")
-        if not is_metadata_key(key):
-            raise ValueError(f"filter key {key!r} is not a metadata field")
-        values = [_typed(v.strip()) for v in value.split("|")]
-        previous = filters.get(key)
-        if previous is not None:
-            values = (previous if isinstance(previous, list) else [previous]) + values
-        filters[key] = values if len(values) > 1 else values[0]
-    return filters
-
-
-def _typed(value: str) -> Any:
-    return int(value) if value.isdigit() else value
-
-
-class PolicyRetriever(BaseRetriever):
-    """LangChain face of the hybrid searcher."""
-
-    model_config = ConfigDict(arbitrary_types_allowed=True)
-
-    searcher: Any
-    k: int = 5
-    filters: dict[str, Any] | None = None
-
-    def _get_relevant_documents(
-        self, query: str, *, run_manager: CallbackManagerForRetrieverRun
-    ) -> list[LCDocument]:
-        return [passage_to_document(p) for p in self.searcher.search(query, self.k, self.filters)]
-
-
-def passage_to_document(passage: Passage) -> LCDocument:
-    chunk = passage.chunk
-    return LCDocument(
-        page_content=chunk.text,
-        id=chunk.id,
-        metadata={
-            **chunk.metadata(),
-            "chunk_id": chunk.id,
-            "score": passage.score,
-            "rank": passage.rank,
-            "retrievers": list(passage.sources),
-        },
-    )

@@ -3,16 +3,15 @@ import time
 
 import pytest
 
-from policyqa.domain.regions import (
-    GROUPS,
-    PLACES,
-    PROVINCES,
-    RegionMatch,
-    describe,
-    find_regions,
-    groups_in,
-    search_terms,
-)
+from policyqa.domain import load_domain
+from policyqa.domain.gazetteer import Gazetteer
+from policyqa.domain.gazetteer import PlaceMatch as RegionMatch
+
+_GAZETTEER = load_domain("korea").gazetteer
+assert isinstance(_GAZETTEER, Gazetteer)
+GROUPS, PROVINCES, PLACES = _GAZETTEER.areas, _GAZETTEER.provinces, _GAZETTEER.places
+find_regions, groups_in = _GAZETTEER.find, _GAZETTEER.areas_in
+search_terms, describe = _GAZETTEER.search_terms, _GAZETTEER.describe
 
 HANGUL = re.compile(r"[\uac00-\ud7a3]")
 
@@ -24,7 +23,7 @@ def _one(text: str) -> RegionMatch:
 
 
 def _triples(text: str) -> list[tuple[str, str | None, str | None]]:
-    return [(m.group, m.province, m.place) for m in find_regions(text)]
+    return [(m.area, m.province, m.place) for m in find_regions(text)]
 
 
 # -- data ------------------------------------------------------------------------------------
@@ -38,9 +37,9 @@ def test_data_is_consistent() -> None:
     for group in GROUPS.values():
         assert group.provinces, group.id
         for province in group.provinces:
-            assert PROVINCES[province].group == group.id
+            assert PROVINCES[province].area == group.id
     for province in PROVINCES.values():
-        assert province.group in GROUPS
+        assert province.area in GROUPS
     assert sorted(p for g in GROUPS.values() for p in g.provinces) == sorted(PROVINCES)
     for place in PLACES:
         assert place.province in PROVINCES, place
@@ -86,7 +85,7 @@ def test_group_membership() -> None:
 def test_province_from_korean_short_name(province_id: str) -> None:
     province = PROVINCES[province_id]
     match = _one(f"{province.short_ko} 지역 정책은?")
-    assert (match.group, match.province, match.place) == (province.group, province.id, None)
+    assert (match.area, match.province, match.place) == (province.area, province.id, None)
     assert match.mention == province.short_ko
     assert _one(f"{province.name_ko}의 계획").province == province.id
 
@@ -96,7 +95,7 @@ def test_province_from_english_names(province_id: str) -> None:
     province = PROVINCES[province_id]
     for name in (province.name_en, province_id.capitalize(), *province.aliases_en):
         match = _one(f"What does the plan say about {name}?")
-        assert (match.group, match.province, match.place) == (province.group, province.id, None)
+        assert (match.area, match.province, match.place) == (province.area, province.id, None)
         assert match.mention == name
 
 
@@ -148,7 +147,7 @@ def test_every_place_is_found_with_its_suffix() -> None:
             continue  # ambiguous: needs the province, tested below
         suffixes = ("시", "군", "구")
         found = [_triples(f"{place.name_ko}{s} 발전 계획") for s in suffixes]
-        assert [(PROVINCES[place.province].group, place.province, place.name_en)] in found, place
+        assert [(PROVINCES[place.province].area, place.province, place.name_en)] in found, place
         if place.name_en not in ("Jeju", "Gwangju", "Goseong", "Yeongdong"):
             match = _one(f"Plans for {place.name_en} are")
             assert (match.province, match.place) == (place.province, place.name_en)
@@ -164,10 +163,10 @@ def test_ulsan_is_a_province_not_a_place() -> None:
 
 def test_longest_match() -> None:
     match = _one("강원특별자치도의 특례는?")
-    assert (match.mention, match.group, match.province) == ("강원특별자치도", "gangwon", "gangwon")
+    assert (match.mention, match.area, match.province) == ("강원특별자치도", "gangwon", "gangwon")
     assert _one("전북특별자치도").mention == "전북특별자치도"
     assert _one("South Gyeongsang Province").mention == "South Gyeongsang Province"
-    assert _one("Gangwon Special Self-Governing Province").group == "gangwon"
+    assert _one("Gangwon Special Self-Governing Province").area == "gangwon"
     assert _one("세종특별자치시").province == "sejong"
     assert _one("남양주").place == "Namyangju"  # not 양주
 
@@ -196,7 +195,7 @@ def test_group_names() -> None:
         ("Daegyeong", "daegyeong"),
     ]:
         match = _one(text)
-        assert (match.group, match.province, match.place) == (group, None, None), text
+        assert (match.area, match.province, match.place) == (group, None, None), text
 
 
 def test_special_groups_carry_their_province() -> None:

@@ -1,0 +1,129 @@
+"""Whether the chosen sentences answer what was asked: the detail asked for is given, or the
+documents say it is not."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from policyqa.answering import qtype
+from policyqa.answering.analysis import QuestionAnalysis
+from policyqa.answering.gaps import in_gaps_section, is_not_specified
+from policyqa.answering.sentences import Candidate, span_section
+from policyqa.core.models import Passage
+from policyqa.core.text import collapse
+
+# A "not specified" sentence answers the question only if it is about what was asked: it must
+# contain at least this share of the question's terms.
+NOT_SPECIFIED_COVERAGE = 0.5
+# Share of the best sentence's question coverage a detail-giving sentence needs.
+DETAIL_RELEVANCE = 0.45
+
+
+def says_not_given(
+    cand: Candidate, passages: Sequence[Passage], analysis: QuestionAnalysis
+) -> bool:
+    """A statement that something the question is about is not given, in any area."""
+    section = span_section(passages[cand.passage_index].chunk, cand.span)
+    return in_gaps_section(section) or is_not_specified(collapse(cand.span.text), analysis.terms)
+
+
+def gives_detail_here(cand: Candidate, analysis: QuestionAnalysis) -> bool:
+    """Whether the sentence gives the kind of detail asked for, and, when the question is
+    about an area, gives it for that area: the sentence itself must name the area, since
+    a regional sheet also repeats nationwide figures ("block grants rise to KRW 10.6 trillion"
+    does not say how much goes to Gangwon)."""
+    if not analysis.gives_detail(cand.span.text):
+        return False
+    if not analysis.areas:
+        return True
+    return bool(set(analysis.areas) & set(analysis.domain.areas_in(cand.span.text)))
+
+
+def detail_given(chosen: Sequence[Candidate], analysis: QuestionAnalysis) -> bool:
+    """Whether a chosen sentence about the question gives the kind of detail asked for; a
+    figure in a sentence on something else ("2026년 2월에는 ...") does not count, nor does one
+    that shares only the area ("the Jeju ferry terminal costs ..." for "how much of the block
+    grants goes to Jeju?")."""
+    best = max((c.coverage for c in chosen), default=0.0)
+    return any(
+        gives_detail_here(c, analysis) and analysis.terms.names_subject(c.span.text)
+        for c in chosen
+        if c.coverage >= DETAIL_RELEVANCE * best
+    )
+
+
+def about_the_question(cand: Candidate, analysis: QuestionAnalysis) -> bool:
+    """A gap statement answers the question only if it covers enough of its terms and names
+    no area the question does not ask about."""
+    if max(cand.coverage, cand.effective) < NOT_SPECIFIED_COVERAGE:
+        return False
+    named = set(analysis.domain.areas_in(collapse(cand.span.text)))
+    return not named - set(analysis.areas)
+
+
+def stated_gap(
+    chosen: Sequence[Candidate],
+    passages: Sequence[Passage],
+    analysis: QuestionAnalysis,
+    candidates: Sequence[Candidate] = (),
+) -> Candidate | None:
+    """The sentence to refuse with when the documents say that what was asked is not given:
+    the leading sentence, or, when a detail (a figure, a date, ...) is asked for, a gap
+    statement in any passage that is at least as much about the question as every chosen
+    sentence giving such a detail."""
+    if not chosen or analysis.asks_status or analysis.requested_language:
+        # "Is it confirmed?" is answered by "it is not confirmed"; "what is X called in
+        # English?" by any sentence that uses the term, gap statement or not.
+        return None
+    asked = analysis.details
+    # A "not given" statement that gives the detail asked for is no gap: "do not say how
+    # many of the 144 tasks belong here" still says there are 144.
+    # Only a figure or a date counts: "대상과 조건은 명시되지 않음" names the kind of
+    # detail asked for without giving it.
+    valued = asked & {qtype.AMOUNT, qtype.DATE}
+
+    def not_given(c: Candidate) -> bool:
+        return says_not_given(c, passages, analysis) and not (
+            valued and analysis.gives_detail(c.span.text, valued)
+        )
+
+    stated = [not_given(c) for c in chosen]
+    if all(stated):
+        return chosen[0]  # nothing but "not given" statements, whatever they name
+    gaps = [
+        c
+        for c, says in zip(chosen, stated, strict=True)
+        if says and about_the_question(c, analysis)
+    ]
+    if asked:
+        # A gap list further down ("the size of the account and when it takes effect")
+        # outweighs chosen sentences that hold figures on something else.
+        gaps += [
+            c
+            for c in candidates
+            if c not in chosen
+            and about_the_question(c, analysis)
+            and analysis.terms.names_subject(c.span.text)  # not only the area
+            and not_given(c)
+        ]
+        # A gap in another kind of detail does not answer this question.
+        gaps = [c for c in gaps if not (qtype.gap_kinds(c.span.text) or asked).isdisjoint(asked)]
+    if not gaps:
+        return None
+    best_gap = max(gaps, key=lambda c: c.effective)
+    giving = [c.effective for c in chosen if gives_detail_here(c, analysis)] if asked else []
+    first = chosen[0]  # the passage of the best sentence comes first in reading order
+    if gaps[0] is first and not any(g > first.effective for g in giving):
+        # (unless a sentence that gives the detail asked for is more about the question:
+        # "the plan does not say when the line opens" is no answer to "how much?")
+        return first
+    if asked:
+        if best_gap.effective >= max(giving, default=0.0):
+            return best_gap
+    elif analysis.yes_no:
+        # "Is Sejong in that grouping?" with "whether Sejong is in it cannot be confirmed":
+        # the gap is the answer when no other sentence is more about the question.
+        others = [c.effective for c in chosen if c not in gaps]
+        if best_gap.effective >= max(others, default=0.0):
+            return best_gap
+    return None

@@ -1,0 +1,59 @@
+"""Answers in the question's language when the documents say the same thing in both."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+from langchain_core.embeddings import Embeddings
+
+from policyqa.answering.analysis import QuestionAnalysis
+from policyqa.answering.sentences import Candidate, in_reading_order
+
+# Cosine (multilingual USE) above which a Korean and an English sentence say the same thing: the
+# bundled corpus's translation pairs measured 0.62-0.75; related but different sentences 0.56 or
+# less. The pool: same-language sentences compared, best-scored first.
+SAME_MEANING = 0.6
+SAME_MEANING_POOL = 24
+
+
+def in_question_language(
+    chosen: list[Candidate],
+    candidates: Sequence[Candidate],
+    analysis: QuestionAnalysis,
+    encoder: Embeddings | None,
+) -> list[Candidate]:
+    """Each chosen sentence in the other language that a same-language sentence of the
+    passages says too (a bilingual corpus states most things twice) gives way to it, or is
+    dropped when that sentence is already in the answer. Meaning is compared with the
+    multilingual `encoder`; without one, or when the question asks for the other
+    language's wording, the sentences stay as chosen."""
+    others = [c for c in chosen if c.other_language]
+    if not others or analysis.requested_language not in (None, analysis.language):
+        return chosen
+    pool = [c for c in candidates if not c.other_language and c.coverage > 0]
+    pool = pool[:SAME_MEANING_POOL]
+    if encoder is None or not pool:
+        return chosen
+    vectors = np.asarray(encoder.embed_documents([c.span.text for c in others + pool]))
+    vectors /= np.linalg.norm(vectors, axis=1, keepdims=True) + 1e-12
+    similarity = vectors[: len(others)] @ vectors[len(others) :].T
+
+    def key(c: Candidate) -> tuple[int, int]:
+        return (c.passage_index, c.span.start)
+
+    taken = {key(c) for c in chosen if not c.other_language}
+    result: list[Candidate] = []
+    for cand in chosen:
+        if not cand.other_language:
+            result.append(cand)
+            continue
+        row = similarity[others.index(cand)]
+        best = int(row.argmax())
+        if row[best] < SAME_MEANING:
+            result.append(cand)
+        elif key(pool[best]) not in taken:
+            taken.add(key(pool[best]))
+            result.append(pool[best])
+        # else: the answer says it already in the question's language
+    return in_reading_order(result)
