@@ -1,3 +1,4 @@
+import hashlib
 import importlib.util
 import json
 import re
@@ -7,16 +8,22 @@ from typing import Any
 
 import pytest
 
+from policyqa.answer import Answer
 from policyqa.evaluate import (
+    CitationCheck,
     EvalRow,
-    citation_problems,
+    SourcePages,
+    docs_index_settings,
     first_hit_rank,
-    key_fact_hits,
+    markdown_report,
     merge_pages,
     percentile,
     retrieval_metrics,
+    run_curated_eval,
+    run_eval,
     run_retrieval,
     summarise,
+    summarise_groups,
 )
 from policyqa.metrics import (
     GoldQuestion,
@@ -32,6 +39,11 @@ from policyqa.metrics import (
     slice_labels,
 )
 from policyqa.models import Chunk, Passage
+from policyqa.pipeline import Pipeline
+from policyqa.settings import Settings
+from policyqa.verify import Citation
+
+from .conftest import make_fakes, make_pdf, small_settings
 
 REAL_DOCS_DEV = Path(__file__).resolve().parents[2] / "shared" / "benchmarks" / "real-docs-dev"
 
@@ -39,6 +51,9 @@ REAL_DOCS_DEV = Path(__file__).resolve().parents[2] / "shared" / "benchmarks" / 
 def _p(doc: str, page: int, rank: int) -> Passage:
     chunk = Chunk(f"{doc}#{page}#{rank}", doc, "t", page, str(page), "", "ko", "x", "h")
     return Passage(chunk=chunk, score=1.0 / rank, rank=rank)
+
+
+# -- retrieval ----------------------------------------------------------------------------------
 
 
 def test_pages_merge_at_best_rank() -> None:
@@ -55,6 +70,7 @@ def test_metrics_by_hand() -> None:
     assert m.hit[10] == 0.6
     assert abs(m.mrr10 - (1 + 0.5 + 0.2) / 5) < 1e-9
     assert first_hit_rank([("a", 1), ("b", 2)], {("b", 2)}) == 2
+    assert first_hit_rank(["a", "b", "c"], {"c"}) == 3
     assert percentile([1.0, 2.0, 3.0, 4.0, 100.0], 50) == 3.0
 
 
@@ -67,112 +83,6 @@ def test_run_retrieval_rows() -> None:
     assert [r.rank for r in report.results] == [2, None]
     assert report.metrics.hit[5] == 0.5
     assert "hit@1" in report.table()
-
-
-def test_key_facts_ignore_spacing_case_and_separators_and_take_either_wording() -> None:
-    answer = "포괄보조는 10.6 조원으로 늘고, 동남권(부산 울산 경남)은 5극의 하나다. Block GRANTS."
-    assert key_fact_hits(answer, ["10.6조원", "부산·울산·경남", "block grants", "3.8조원"]) == [
-        True,
-        True,
-        True,
-        False,
-    ]
-    # a fact given in both languages is found in either
-    assert key_fact_hits("It is in the Southeast pole.", [["동남권", "Southeast"]]) == [True]
-    assert key_fact_hits("It is in Honam.", [["동남권", "Southeast"]]) == [False]
-    assert key_fact_hits("1,400조원 투자", ["1400조"]) == [True]
-
-
-def test_key_fact_dates_match_in_any_written_form() -> None:
-    for written in (
-        "launched on 10 July 2023",
-        "on July 10, 2023",
-        "2023년 7월 10일 출범",
-        "2023. 7. 10. 출범",
-        "since 2023-07-10",
-    ):
-        assert key_fact_hits(written, ["2023-07-10"]) == [True], written
-        assert key_fact_hits(written, ["2023년 7월 10일"]) == [True], written
-    # another day, month or year is another date
-    assert key_fact_hits("launched on 11 July 2023", ["2023-07-10"]) == [False]
-    assert key_fact_hits("launched on 10 June 2023", ["2023-07-10"]) == [False]
-    assert key_fact_hits("2024년 7월 10일", ["10 July 2023"]) == [False]
-    assert key_fact_hits("1,400조원", ["1400조"]) == [True]
-
-
-def test_citation_problems_by_hand() -> None:
-    def supports(sentence: str, quote: str) -> bool:
-        return sentence.split()[0] in quote
-
-    page = "Block grants rise to KRW 10.6 trillion in 2026."
-    quote = "Block grants rise to KRW 10.6 trillion"
-    assert citation_problems("Block grants rise.", quote, page, supports) == []
-    assert citation_problems("Block grants rise.", "Block grants fall", page, supports) == [
-        "quote is not on the cited page"
-    ]
-    assert "cited page does not exist" in citation_problems("x", "y", None, supports)
-    assert citation_problems("Taxes fall.", quote, page, supports) == [
-        "quote does not support the sentence"
-    ]
-
-
-def _row(answerable: bool, answered: bool, facts: list[bool], rank: int | None) -> EvalRow:
-    row = EvalRow("q", "ko", "ko", "citizen", answerable, "?", "?", [("d", 1)], [], rank)
-    row.answered, row.facts_found, row.latency_ms = answered, facts, 10.0
-    return row
-
-
-def test_answer_metrics_by_hand() -> None:
-    rows = [
-        _row(True, True, [True, False], 1),
-        _row(True, False, [False], 3),
-        _row(False, False, [], None),
-        _row(False, True, [], None),
-        _row(False, False, [], None),
-    ]
-    rows[2].gold = rows[3].gold = rows[4].gold = []
-    out = summarise(rows)
-    assert out["key_fact_recall"] == round(1 / 3, 3)
-    assert out["refusal_rate"] == round(2 / 3, 3)
-    assert out["false_refusal_rate"] == 0.5
-    assert out["hit@1"] == 0.5 and out["hit@5"] == 1.0
-    assert summarise(rows, answers=False)["key_fact_recall"] is None
-
-
-def test_run_eval_scores_what_the_user_is_shown_answer_and_notes() -> None:
-    from policyqa.answer import Answer
-    from policyqa.evaluate import run_eval
-
-    def ask(question: str, history: object) -> Answer:
-        answered = "refuse" not in question
-        return Answer(
-            question=question,
-            standalone_question=question,
-            text="Gangwon is a special province. [1]" if answered else "Not in the documents.",
-            answered=answered,
-            language="en",
-            notes=["Gangneung city is in Gangwon Special Self-Governing Province."],
-        )
-
-    questions = [
-        {
-            "id": "a",
-            "question": "What about Gangneung?",
-            "answerable": True,
-            "key_facts": ["Gangwon Special Self-Governing Province", "block grants"],
-        },
-        {
-            "id": "b",
-            "question": "refuse Gangneung?",
-            "answerable": True,
-            "key_facts": ["Gangwon Special Self-Governing Province"],
-        },
-    ]
-    rows = run_eval(questions, lambda q: [], ask, lambda d, p: None, lambda s, q: True)
-    assert rows[0].facts_found == [True, False]
-    assert rows[0].notes == ["Gangneung city is in Gangwon Special Self-Governing Province."]
-    # a refusal shows no facts, notes or not
-    assert rows[1].facts_found == [False]
 
 
 # -- key facts ----------------------------------------------------------------------------------
@@ -415,3 +325,242 @@ def test_slices_come_from_the_data() -> None:
     )
     labels = slice_labels(_question(docs=("a-ko.pdf",), labels={"origin": "written"}), languages)
     assert labels == {"languages": "en→ko", "language": "en", "origin": "written"}
+
+
+# -- summaries ----------------------------------------------------------------------------------
+
+
+def _row(
+    answerable: bool,
+    answered: bool,
+    facts: list[bool],
+    rank: int | None,
+    **changes: Any,
+) -> EvalRow:
+    row = EvalRow("q", "?", "ko", answerable, {"languages": "ko→ko"}, [("d", 1)], ["d"], rank=rank)
+    row.answered, row.facts_in_answer, row.latency_ms = answered, facts, 10.0
+    row.key_facts = [["f"]] * len(facts)
+    row.facts_in_notes_only = [False] * len(facts)
+    for name, value in changes.items():
+        setattr(row, name, value)
+    return row
+
+
+def _cite(on_page: bool, gold: bool = True) -> CitationCheck:
+    return CitationCheck(1, "d", 1, "1", "quote", on_page, gold)
+
+
+def test_answer_metrics_by_hand() -> None:
+    rows = [
+        _row(
+            True,
+            True,
+            [True, False],
+            1,
+            doc_rank=1,
+            facts_in_notes_only=[False, True],
+            citations=[_cite(True), _cite(False, gold=False)],
+            gold_page_cited=True,
+        ),
+        _row(True, True, [True], 3, doc_rank=2, citations=[_cite(True)], gold_page_cited=False),
+        _row(True, False, [False], 7, doc_rank=1),
+        _row(False, False, [], None, gold=[], gold_docs=[]),
+        _row(False, True, [], None, citations=[_cite(True)], control_chars=["U+0007"]),
+        _row(False, False, [], None, gold=[], gold_docs=[]),
+    ]
+    out = summarise(rows)
+    assert out["hit@1"] == round(1 / 3, 3) and out["hit@5"] == round(2 / 3, 3)
+    assert out["mrr@10"] == round((1 + 1 / 3 + 1 / 7) / 3, 3)
+    assert out["doc_hit@1"] == round(2 / 3, 3) and out["doc_mrr@10"] == round(2.5 / 3, 3)
+    assert out["answered_rate"] == 0.5
+    assert out["key_fact_recall"] == 0.5  # 2 of 4 facts in the answer text
+    assert out["facts_only_in_notes"] == 0.25
+    assert out["all_facts_rate"] == round(1 / 3, 3)
+    assert out["gold_page_citation"] == 0.5  # of the two answered answerable questions
+    assert out["citation_accuracy"] == 0.75  # three of four quotes on their pages
+    assert out["refusal_rate"] == round(2 / 3, 3)
+    assert out["false_refusal_rate"] == round(1 / 3, 3)
+    assert out["control_char_rate"] == round(1 / 6, 3)
+    assert out["latency_p50_ms"] == 10.0
+    retrieval_only = summarise(rows, answers=False)
+    assert retrieval_only["key_fact_recall"] is None and retrieval_only["hit@1"] is not None
+
+
+def test_groups_are_the_slices_the_rows_have() -> None:
+    rows = [
+        _row(True, True, [True], 1, slices={"languages": "en→ko", "origin": "written"}),
+        _row(True, False, [False], 1, slices={"languages": "ko→ko", "origin": "dacon"}),
+        _row(False, True, [], None, slices={"languages": "unanswerable", "origin": "written"}),
+    ]
+    summary = summarise_groups(rows)
+    assert set(summary) == {"overall", "languages", "origin"}
+    assert summary["languages"]["en→ko"]["key_fact_recall"] == 1.0
+    assert summary["origin"]["written"]["questions"] == 2
+    assert summary["origin"]["written"]["refusal_rate"] == 0.0
+    report = markdown_report(summary, rows, "# title")
+    assert "| languages=en→ko |" in report and "| origin=dacon |" in report
+    assert "answered an unanswerable question" in report and "false refusal" in report
+
+
+# -- the runner ---------------------------------------------------------------------------------
+
+
+def _answer(question: str, text: str, citations: list[Citation], notes: list[str]) -> Answer:
+    return Answer(
+        question=question,
+        standalone_question=question,
+        text=text,
+        answered=bool(citations),
+        language="en",
+        citations=citations,
+        notes=notes,
+    )
+
+
+def test_run_eval_scores_what_is_shown_against_the_page_text() -> None:
+    def ask(question: str, history: object) -> Answer:
+        if "refuse" in question:
+            return _answer(question, "Not in the documents.", [], [])
+        quote = "Block grants rise to KRW 10.6 trillion in 2026."
+        cite = Citation(1, "a.pdf#p2#c0", "a.pdf", "A", 2, "ii", "", quote)
+        return _answer(question, f"{quote} [1]", [cite], ["Gangneung is in Gangwon."])
+
+    questions = [
+        read_question(
+            {
+                "id": "a",
+                "question": "How much are block grants?",
+                "language": "en",
+                "doc": "a.pdf",
+                "pages": [2],
+                "key_facts": ["10.6 trillion", "Gangwon"],
+            },
+            1,
+        ),
+        read_question(
+            {
+                "id": "b",
+                "question": "refuse this",
+                "doc": "a.pdf",
+                "pages": [2],
+                "key_facts": ["x"],
+            },
+            2,
+        ),
+    ]
+    passages = [_p("b.pdf", 5, 1), _p("a.pdf", 1, 2), _p("a.pdf", 2, 3)]
+    rows = run_eval(
+        questions, lambda q: passages, ask, lambda d, p: PAGES.get((d, p)), {"a.pdf": "ko"}
+    )
+    first, second = rows
+    assert first.slices["languages"] == "en→ko"
+    assert (first.rank, first.doc_rank) == (3, 2)
+    assert first.facts_in_answer == [True, False] and first.facts_in_notes_only == [False, True]
+    assert first.citations[0].on_page and first.citations[0].gold_page
+    assert first.gold_page_cited is True and first.quotes_on_page is True
+    assert second.answered is False and second.facts_in_answer == [False]
+    assert second.quotes_on_page is None and second.gold_page_cited is None
+    # the same answer, its page's text not holding the quote (only the index's chunk would)
+    rows = run_eval(questions[:1], lambda q: passages, ask, lambda d, p: "other text")
+    assert rows[0].quotes_on_page is False and rows[0].citations[0].on_page is False
+
+
+# -- files and the index ------------------------------------------------------------------------
+
+
+def test_source_pages_are_what_pypdf_extracts(tmp_path: Path) -> None:
+    make_pdf(tmp_path / "a.pdf", ["첫 쪽 본문", "둘째 쪽: 포괄보조 10.6조원"])
+    (tmp_path / "b.md").write_text("# Title\n\nOne page of text.", encoding="utf-8")
+    pages = SourcePages(tmp_path)
+    assert quote_on_page("포괄보조 10.6조원", pages.text("a.pdf", 2))
+    assert not quote_on_page("포괄보조 10.6조원", pages.text("a.pdf", 1))
+    assert pages.text("a.pdf", 3) is None and pages.text("nothing.pdf", 1) is None
+    assert pages.text("b.md", 1) == "# Title\n\nOne page of text."
+    assert pages.language("a.pdf") == "ko" and pages.language("b.md") == "en"
+
+
+def test_docs_index_is_keyed_by_the_folder_contents(tmp_path: Path) -> None:
+    settings = small_settings(tmp_path)
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    (docs / "a.md").write_text("# A\n\nText.", encoding="utf-8")
+    first = docs_index_settings(settings, docs)
+    assert first.home.parent == settings.home / "eval-index"
+    assert (first.corpus, first.chroma_url, first.collection) == (docs, "", "eval")
+    (docs / "README.md").write_text("not a document", encoding="utf-8")
+    assert docs_index_settings(settings, docs).home == first.home  # ingest skips README*
+    (docs / "a.md").write_text("# A\n\nOther text.", encoding="utf-8")
+    assert docs_index_settings(settings, docs).home != first.home
+    assert docs_index_settings(settings.replace(chunk_words=99), docs).home != first.home
+    with pytest.raises(ValueError, match="not a folder"):
+        docs_index_settings(settings, tmp_path / "missing")
+
+
+def test_eval_on_a_folder_writes_the_report_and_reuses_its_index(tmp_path: Path) -> None:
+    settings: Settings = small_settings(tmp_path)
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    make_pdf(
+        docs / "budget.pdf",
+        ["1. Budget\nBlock grants rise to KRW 10.6 trillion in 2026.", "2. Other\nNothing."],
+    )
+    questions = tmp_path / "q.jsonl"
+    rows = [
+        {
+            "id": "q1",
+            "question": "How much do block grants rise to in 2026?",
+            "language": "en",
+            "answerable": True,
+            "doc": "budget.pdf",
+            "pages": [1],
+            "key_facts": ["10.6 trillion"],
+            "reference_answer": "KRW 10.6 trillion",
+            "origin": "written",
+        },
+        {
+            "id": "q2",
+            "question": "What is the interest rate on student loans?",
+            "language": "en",
+            "answerable": False,
+            "doc": None,
+            "pages": [],
+            "key_facts": [],
+            "reference_answer": "",
+            "origin": "written",
+        },
+    ]
+    questions.write_text("\n".join(json.dumps(r) for r in rows) + "\n", encoding="utf-8")
+    built: list[Pipeline] = []
+
+    def make(s: Settings) -> Pipeline:
+        built.append(Pipeline(s, embedder_overrides=dict(make_fakes())))
+        return built[-1]
+
+    out = tmp_path / "out"
+    text = run_curated_eval(settings, questions, out, docs=docs, make_pipeline=make)
+    assert "languages=en→en" in text and "origin=written" in text
+    report = json.loads((out / "report.json").read_text(encoding="utf-8"))
+    assert report["questions"]["sha256"] == hashlib.sha256(questions.read_bytes()).hexdigest()
+    assert report["settings"]["chunk_words"] == settings.chunk_words
+    assert report["index"]["own_index"] is True
+    assert Path(report["index"]["home"]).parent == settings.home / "eval-index"
+    assert "git" in report
+    first = report["rows"][0]
+    assert first["rank"] == 1 and first["doc_rank"] == 1
+    for key in ("answer", "answered", "citations", "facts_in_answer", "facts_in_notes_only"):
+        assert key in first
+    assert (out / "report.md").read_text(encoding="utf-8").startswith("# policyqa evaluation")
+    # the same folder again: the same index, nothing embedded
+    run_curated_eval(settings, questions, tmp_path / "out2", docs=docs, make_pipeline=make)
+    assert built[1].settings.home == built[0].settings.home
+    assert built[1].store.count_chunks() == built[0].store.count_chunks()
+    again = json.loads((tmp_path / "out2" / "report.json").read_text(encoding="utf-8"))
+    assert report["index"]["embedded"] > 0 and again["index"]["embedded"] == 0
+    # retrieval only: the same retrieval figures, no answer figures
+    run_curated_eval(
+        settings, questions, tmp_path / "out3", answers=False, docs=docs, make_pipeline=make
+    )
+    only = json.loads((tmp_path / "out3" / "report.json").read_text(encoding="utf-8"))
+    assert only["summary"]["overall"]["hit@1"] == report["summary"]["overall"]["hit@1"]
+    assert only["summary"]["overall"]["key_fact_recall"] is None
+    assert only["rows"][0]["answered"] is None and only["settings"]["answerer"] is None
