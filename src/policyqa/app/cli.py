@@ -66,11 +66,31 @@ def build_parser() -> argparse.ArgumentParser:
     ask.add_argument("--briefing", action="store_true", help="print a Markdown briefing note")
     ask.add_argument("--json", action="store_true", help="print JSON")
 
-    evaluate = commands.add_parser("eval", help="score the system on the curated evaluation set")
-    evaluate.add_argument("--questions", type=Path, default=Path("eval/questions.jsonl"))
+    evaluate = commands.add_parser(
+        "eval", help="score the system on a question file (default: the curated evaluation set)"
+    )
+    evaluate.add_argument(
+        "--questions",
+        type=Path,
+        default=Path("eval/questions.jsonl"),
+        help="JSONL questions: the curated set's shape (sources) or doc/pages/key_facts",
+    )
+    evaluate.add_argument(
+        "--docs",
+        type=Path,
+        default=None,
+        metavar="DIR",
+        help="the questions' documents: indexed (or reused, keyed by the files' contents) in an "
+        "index of their own under POLICYQA_HOME; default: the corpus and the main index",
+    )
     evaluate.add_argument("--out", type=Path, default=Path("results"), help="report directory")
     evaluate.add_argument("--retrieval-only", action="store_true", help="skip answering")
-    evaluate.add_argument("--slice", action="append", default=[], help="only these slices")
+    evaluate.add_argument(
+        "--slice",
+        action="append",
+        default=[],
+        help="only questions in this group (a slice, origin or language pair such as en→ko)",
+    )
 
     commands.add_parser("stats", help="documents, chunks, embedders and index location")
     reset = commands.add_parser("reset", help="delete the index (collections and caches)")
@@ -269,7 +289,12 @@ def cmd_eval(args: argparse.Namespace, settings: Settings) -> int:
     from policyqa.evaluation.evaluate import run_curated_eval
 
     report = run_curated_eval(
-        settings, args.questions, args.out, answers=not args.retrieval_only, slices=args.slice
+        settings,
+        args.questions,
+        args.out,
+        answers=not args.retrieval_only,
+        slices=args.slice,
+        docs=args.docs,
     )
     print(report)
     return 0

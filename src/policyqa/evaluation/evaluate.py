@@ -1,23 +1,43 @@
-"""Page-level retrieval evaluation: metrics as plain functions, and a benchmark runner that
-builds a throw-away index from a `pages.jsonl` + `questions.jsonl` set (no PDF step)."""
+"""Evaluation: page-level retrieval metrics as plain functions; a benchmark runner that builds
+a throw-away index from a `pages.jsonl` + `questions.jsonl` set (no PDF step); and `policyqa
+eval`, which scores the live system on a question file (the curated set, or any file of
+real-docs-dev's shape against an index of its documents). Answer scoring is in `metrics`."""
 
 from __future__ import annotations
 
+import dataclasses
+import hashlib
 import json
+import logging
 import statistics
+import subprocess
 import tempfile
 import time
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections import Counter
+from collections.abc import Callable, Container, Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
-from datetime import UTC
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from policyqa.core.language import detect_language
 from policyqa.core.models import Document, Page, Passage
+from policyqa.evaluation.metrics import (
+    GoldQuestion,
+    PageKey,
+    PageText,
+    Shown,
+    ShownCitation,
+    read_question,
+    score_answer,
+    slice_labels,
+)
+from policyqa.ingest.load import file_sha256
 
-PageKey = tuple[str, int]
+log = logging.getLogger(__name__)
+
 CUTOFFS = (1, 3, 5, 10)
+Key = TypeVar("Key")
 
 
 def merge_pages(passages: Iterable[Passage]) -> list[PageKey]:
@@ -32,8 +52,8 @@ def merge_pages(passages: Iterable[Passage]) -> list[PageKey]:
     return pages
 
 
-def first_hit_rank(ranked: Sequence[PageKey], gold: set[PageKey]) -> int | None:
-    """1-based rank of the first gold page, or None."""
+def first_hit_rank(ranked: Sequence[Key], gold: Container[Key]) -> int | None:
+    """1-based rank of the first gold page (or document), or None."""
     for index, key in enumerate(ranked, start=1):
         if key in gold:
             return index
@@ -194,114 +214,111 @@ def eval_retrieval(
     return report
 
 
-# -- the curated evaluation set: retrieval, answers, citations, refusals ------------------------
+# -- evaluation on a question file: retrieval, answers, citations, refusals --------------------
 
-GROUPINGS = ("slice", "language", "persona")
+# Groupings of the report, in order; a grouping no question has a value for is left out.
+GROUPINGS = ("languages", "slice", "origin", "language", "persona")
+
+
+@dataclass
+class CitationCheck:
+    n: int
+    doc: str
+    page: int
+    page_label: str
+    quote: str
+    on_page: bool  # the quote, normalised, is in the page's text as pypdf extracts it
+    gold_page: bool  # (doc, page) is one of the question's gold pages
 
 
 @dataclass
 class EvalRow:
     id: str
-    slice: str
-    language: str
-    persona: str
-    answerable: bool
     question: str
-    standalone_question: str
+    language: str
+    answerable: bool
+    slices: dict[str, str]
     gold: list[PageKey]
-    ranked: list[PageKey]
-    rank: int | None
+    gold_docs: list[str]
+    standalone_question: str = ""
+    ranked: list[PageKey] = field(default_factory=list)
+    rank: int | None = None  # first gold page among the retrieved pages
+    doc_rank: int | None = None  # first gold document among the retrieved documents
     answered: bool | None = None
     answer: str = ""
     notes: list[str] = field(default_factory=list)
-    key_facts: list[str | list[str]] = field(default_factory=list)
-    facts_found: list[bool] = field(default_factory=list)
-    citations: int = 0
-    citations_ok: int = 0
-    citation_errors: list[str] = field(default_factory=list)
+    citations: list[CitationCheck] = field(default_factory=list)
+    key_facts: list[list[str]] = field(default_factory=list)
+    facts_in_answer: list[bool] = field(default_factory=list)
+    facts_in_notes_only: list[bool] = field(default_factory=list)
+    gold_page_cited: bool | None = None
+    quotes_on_page: bool | None = None  # every quote on its page; None without citations
+    control_chars: list[str] = field(default_factory=list)  # "U+0007", once each
     support: float | None = None
     refusal: str = ""
     latency_ms: float = 0.0
 
 
-def key_fact_hits(text: str, facts: Sequence[str | Sequence[str]]) -> list[bool]:
-    """Whether each key fact occurs in the answer (spacing, case and separators ignored; a full
-    date matches in any of its written forms). A fact given as a list of wordings (the same
-    fact in Korean and in English) is found when any of them is."""
-    from policyqa.core.text import canonical_dates, normalise_for_match
-
-    def normal(value: str) -> str:
-        return normalise_for_match(canonical_dates(value))
-
-    haystack = normal(text)
-    return [any(normal(w) in haystack for w in ([f] if isinstance(f, str) else f)) for f in facts]
-
-
-def citation_problems(
-    sentence: str,
-    quote: str,
-    page_text: str | None,
-    supports: Callable[[str, str], bool],
-) -> list[str]:
-    """Mechanical citation check: the quote is on the cited page and supports the sentence."""
-    from policyqa.core.text import normalise_for_match
-
-    problems = []
-    if page_text is None:
-        problems.append("cited page does not exist")
-    elif normalise_for_match(quote) not in normalise_for_match(page_text):
-        problems.append("quote is not on the cited page")
-    if not supports(sentence, quote):
-        problems.append("quote does not support the sentence")
-    return problems
-
-
 def _rate(values: Sequence[bool]) -> float | None:
-    return sum(values) / len(values) if values else None
+    return round(sum(values) / len(values), 3) if values else None
 
 
 def summarise(rows: Sequence[EvalRow], answers: bool = True) -> dict[str, Any]:
-    """Metrics for a set of rows; answer metrics are None when answering was not run."""
-    with_gold = [r for r in rows if r.answerable and r.gold]
-    metrics = retrieval_metrics([r.rank for r in with_gold])
+    """Metrics for a set of rows; answer metrics are None when answering was not run, and any
+    metric is None when the rows hold no question it applies to."""
     answerable = [r for r in rows if r.answerable]
     unanswerable = [r for r in rows if not r.answerable]
-    facts = [hit for r in answerable for hit in r.facts_found]
-    cited = sum(r.citations for r in rows)
+    pages = [r.rank for r in answerable if r.gold]
+    docs = [r.doc_rank for r in answerable if r.gold_docs]
+    by_page = retrieval_metrics(pages)
+    by_doc = retrieval_metrics(docs)
     latencies = [r.latency_ms for r in rows]
     out: dict[str, Any] = {
         "questions": len(rows),
-        "hit@1": round(metrics.hit[1], 3) if with_gold else None,
-        "hit@5": round(metrics.hit[5], 3) if with_gold else None,
-        "mrr@10": round(metrics.mrr10, 3) if with_gold else None,
+        "hit@1": round(by_page.hit[1], 3) if pages else None,
+        "hit@5": round(by_page.hit[5], 3) if pages else None,
+        "mrr@10": round(by_page.mrr10, 3) if pages else None,
+        "doc_hit@1": round(by_doc.hit[1], 3) if docs else None,
+        "doc_hit@5": round(by_doc.hit[5], 3) if docs else None,
+        "doc_mrr@10": round(by_doc.mrr10, 3) if docs else None,
+        "answered_rate": None,
         "key_fact_recall": None,
+        "facts_only_in_notes": None,
+        "all_facts_rate": None,
+        "gold_page_citation": None,
         "citation_accuracy": None,
         "refusal_rate": None,
         "false_refusal_rate": None,
+        "control_char_rate": None,
         "latency_p50_ms": round(statistics.median(latencies), 1) if latencies else None,
         "latency_p95_ms": round(percentile(latencies, 95), 1) if latencies else None,
     }
-    if answers:
-        recall = _rate(facts)
-        out["key_fact_recall"] = round(recall, 3) if recall is not None else None
-        out["citation_accuracy"] = (
-            round(sum(r.citations_ok for r in rows) / cited, 3) if cited else None
-        )
-        refused = _rate([r.answered is False for r in unanswerable])
-        false_refused = _rate([r.answered is False for r in answerable])
-        out["refusal_rate"] = round(refused, 3) if refused is not None else None
-        out["false_refusal_rate"] = round(false_refused, 3) if false_refused is not None else None
+    if not answers:
+        return out
+    out["answered_rate"] = _rate([r.answered is True for r in rows])
+    out["key_fact_recall"] = _rate([hit for r in answerable for hit in r.facts_in_answer])
+    out["facts_only_in_notes"] = _rate([hit for r in answerable for hit in r.facts_in_notes_only])
+    out["all_facts_rate"] = _rate([all(r.facts_in_answer) for r in answerable if r.key_facts])
+    out["gold_page_citation"] = _rate(
+        [r.gold_page_cited for r in answerable if r.gold_page_cited is not None]
+    )
+    out["citation_accuracy"] = _rate([c.on_page for r in rows for c in r.citations])
+    out["refusal_rate"] = _rate([r.answered is False for r in unanswerable])
+    out["false_refusal_rate"] = _rate([r.answered is False for r in answerable])
+    out["control_char_rate"] = _rate([bool(r.control_chars) for r in rows])
     return out
 
 
 def summarise_groups(rows: Sequence[EvalRow], answers: bool = True) -> dict[str, Any]:
+    """{"overall": metrics, grouping: {value: metrics}} for each grouping the rows have."""
     report: dict[str, Any] = {"overall": summarise(rows, answers)}
     for grouping in GROUPINGS:
-        values = sorted({str(getattr(r, grouping)) for r in rows})
-        report[grouping] = {
-            v: summarise([r for r in rows if str(getattr(r, grouping)) == v], answers)
-            for v in values
-        }
+        values = sorted({r.slices[grouping] for r in rows if grouping in r.slices})
+        if values:
+            report[grouping] = {
+                v: summarise([r for r in rows if r.slices.get(grouping) == v], answers)
+                for v in values
+            }
     return report
 
 
@@ -310,13 +327,60 @@ METRIC_COLUMNS = (
     "hit@1",
     "hit@5",
     "mrr@10",
+    "doc_hit@1",
+    "doc_hit@5",
+    "doc_mrr@10",
+    "answered_rate",
     "key_fact_recall",
+    "facts_only_in_notes",
+    "all_facts_rate",
+    "gold_page_citation",
     "citation_accuracy",
     "refusal_rate",
     "false_refusal_rate",
+    "control_char_rate",
     "latency_p50_ms",
     "latency_p95_ms",
 )
+_HEADERS = {
+    "questions": "n",
+    "doc_hit@1": "doc hit@1",
+    "doc_hit@5": "doc hit@5",
+    "doc_mrr@10": "doc mrr@10",
+    "answered_rate": "answered",
+    "key_fact_recall": "key facts",
+    "facts_only_in_notes": "facts only in notes",
+    "all_facts_rate": "all facts",
+    "gold_page_citation": "gold-page citation",
+    "citation_accuracy": "quote on page",
+    "refusal_rate": "refusals (unanswerable)",
+    "false_refusal_rate": "false refusals",
+    "control_char_rate": "control chars",
+    "latency_p50_ms": "p50 ms",
+    "latency_p95_ms": "p95 ms",
+}
+
+DEFINITIONS = """\
+- hit@k, mrr@10: page level, over answerable questions with gold pages: the first retrieved
+  (doc, page) that is a gold page (chunks of one page merge at the best rank). doc hit@k,
+  doc mrr@10: the same for documents.
+- answered: share of the group's questions that got an answer, not a refusal.
+- key facts (`key_fact_recall`): share of the key facts of answerable questions found in the
+  answer text alone (citation markers removed; spacing, case, quote marks, thousands separators
+  and date forms normalised). A refusal holds none. facts only in notes: share of key facts the
+  notes under the answer hold and its text does not. all facts: share of answerable questions
+  whose answer text holds every key fact.
+- gold-page citation: share of answered answerable questions with at least one citation on a
+  gold (doc, page).
+- quote on page (`citation_accuracy`): share of citations whose quote, normalised (NFKC; no
+  whitespace, control or format characters), occurs in the text pypdf extracts from the cited
+  page of the document file (a Markdown or text file is one page), not in the index's chunks.
+- refusals (unanswerable): share of unanswerable questions refused. false refusals: share of
+  answerable questions refused.
+- control chars: share of questions whose answer, notes or quotes hold a control character
+  (Unicode Cc) other than newline and tab.
+- p50/p95: time to answer in process (to retrieve, with --retrieval-only), after one warm-up.
+- n/a: no question of the group the metric applies to, or answers not run."""
 
 
 def _cell(value: Any) -> str:
@@ -327,8 +391,32 @@ def _cell(value: Any) -> str:
     return str(value)
 
 
+def _flat(text: str, limit: int) -> str:
+    text = " ".join(text.split()).replace("|", "/")
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def missed(row: EvalRow) -> list[str]:
+    """What went wrong for one question, in words (empty when nothing did)."""
+    problems = []
+    if row.answerable and row.gold and (row.rank is None or row.rank > 5):
+        problems.append("gold page not in top 5")
+    if row.answered is not None and row.answered != row.answerable:
+        problems.append("answered an unanswerable question" if row.answered else "false refusal")
+    if row.answerable and row.answered and not all(row.facts_in_answer or [True]):
+        problems.append("key facts missing")
+    if row.gold_page_cited is False:
+        problems.append("no citation on a gold page")
+    if row.quotes_on_page is False:
+        problems.append("quote not on its page")
+    if row.control_chars:
+        problems.append("control characters " + " ".join(row.control_chars))
+    return problems
+
+
 def markdown_report(summary: Mapping[str, Any], rows: Sequence[EvalRow], header: str) -> str:
-    lines = [header, "", "| group | " + " | ".join(METRIC_COLUMNS) + " |"]
+    heads = [_HEADERS.get(c, c) for c in METRIC_COLUMNS]
+    lines = [header, "", "| group | " + " | ".join(heads) + " |"]
     lines.append("|---" * (len(METRIC_COLUMNS) + 1) + "|")
 
     def add(name: str, metrics: Mapping[str, Any]) -> None:
@@ -336,35 +424,33 @@ def markdown_report(summary: Mapping[str, Any], rows: Sequence[EvalRow], header:
 
     add("overall", summary["overall"])
     for grouping in GROUPINGS:
-        for value, metrics in summary[grouping].items():
+        for value, metrics in summary.get(grouping, {}).items():
             add(f"{grouping}={value}", metrics)
+    lines += ["", DEFINITIONS, "", "## Questions that missed", ""]
     lines += [
-        "",
-        "n/a: not applicable to the group (e.g. refusal rate without unanswerable questions), or",
-        "answer metrics when answering was not run.",
-        "",
-        "## Questions that missed",
-        "",
-        "| id | rank | answered | facts | citations ok | question |",
-        "|---|---|---|---|---|---|",
+        "| id | group | rank | answered | facts (answer / notes only / all) | what went wrong "
+        "| question | answer |",
+        "|---|---|---|---|---|---|---|---|",
     ]
     for r in rows:
-        missed_fact = r.answerable and not all(r.facts_found or [False])
-        wrong_refusal = r.answered is not None and r.answered != r.answerable
-        bad_citation = r.citations_ok < r.citations
-        retrieval_miss = r.answerable and bool(r.gold) and (r.rank is None or r.rank > 5)
-        if missed_fact or wrong_refusal or bad_citation or retrieval_miss:
-            facts = f"{sum(r.facts_found)}/{len(r.facts_found)}" if r.facts_found else "-"
-            question = r.question.replace("|", "/")[:90]
+        problems = missed(r)
+        if problems:
+            facts = (
+                f"{sum(r.facts_in_answer)} / {sum(r.facts_in_notes_only)} / {len(r.key_facts)}"
+                if r.key_facts
+                else "-"
+            )
             lines.append(
-                f"| {r.id} | {r.rank or '-'} | {r.answered} | {facts} | "
-                f"{r.citations_ok}/{r.citations} | {question} |"
+                f"| {r.id} | {r.slices.get('languages', '')} | {r.rank or '-'} | {r.answered} "
+                f"| {facts} | {'; '.join(problems)} | {_flat(r.question, 80)} "
+                f"| {_flat(r.answer, 160)} |"
             )
     return "\n".join(lines) + "\n"
 
 
 def write_chart(summary: Mapping[str, Any], path: Path) -> bool:
-    """Bar chart of the main metrics per language and persona; False if matplotlib is missing."""
+    """Bar chart of the main metrics per question × document language; False without
+    matplotlib."""
     try:
         import matplotlib
 
@@ -374,8 +460,7 @@ def write_chart(summary: Mapping[str, Any], path: Path) -> bool:
         return False
     metrics = ("hit@5", "key_fact_recall", "citation_accuracy", "refusal_rate")
     groups = [("overall", summary["overall"])]
-    for grouping in ("language", "persona"):
-        groups += [(f"{grouping}={k}", v) for k, v in summary[grouping].items()]
+    groups += [(f"{k}", v) for k, v in summary.get("languages", {}).items()]
     fig, ax = plt.subplots(figsize=(max(8, len(groups) * 1.4), 4.5))
     width = 0.8 / len(metrics)
     for i, metric in enumerate(metrics):
@@ -394,83 +479,183 @@ def write_chart(summary: Mapping[str, Any], path: Path) -> bool:
 
 
 Ask = Callable[[str, Sequence[Mapping[str, str]]], Any]  # -> answer.Answer
-PageText = Callable[[str, int], "str | None"]
+
+
+def shown_answer(answer: Any) -> Shown:
+    """What the user is shown of an `answer.Answer`, as a plain record."""
+    return Shown(
+        answered=bool(answer.answered),
+        text=str(answer.text),
+        notes=tuple(str(n) for n in answer.notes),
+        citations=tuple(
+            ShownCitation(int(c.n), str(c.doc), int(c.page), str(c.page_label), str(c.quote))
+            for c in answer.citations
+        ),
+    )
+
+
+def scored_row(row: EvalRow, question: GoldQuestion, shown: Shown, page_text: PageText) -> None:
+    """Fill the answer columns of `row` from what was shown."""
+    score = score_answer(question, shown, page_text)
+    row.answered = shown.answered
+    row.answer = shown.text
+    row.notes = list(shown.notes)
+    row.citations = [
+        CitationCheck(c.n, c.doc, c.page, c.page_label, c.quote, on_page, gold)
+        for c, on_page, gold in zip(
+            shown.citations, score.quotes_on_page, score.gold_pages_cited, strict=True
+        )
+    ]
+    row.facts_in_answer = score.facts_in_answer
+    row.facts_in_notes_only = score.facts_in_notes_only
+    row.gold_page_cited = score.gold_page_cited
+    row.quotes_on_page = all(score.quotes_on_page) if score.quotes_on_page else None
+    row.control_chars = list(dict.fromkeys(f"U+{ord(ch):04X}" for ch in score.control_chars))
 
 
 def run_eval(
-    questions: Sequence[Mapping[str, Any]],
+    questions: Sequence[GoldQuestion],
     search: Callable[[str], list[Passage]],
     ask: Ask | None,
     page_text: PageText,
-    supports: Callable[[str, str], bool],
+    doc_languages: Mapping[str, str] | None = None,
     condense: Callable[[str, Sequence[Mapping[str, str]]], str] | None = None,
 ) -> list[EvalRow]:
-    """Score each question: page-level retrieval for the (condensed) question, then, with `ask`,
-    the answer's key facts, its citations (mechanically) and whether it refused."""
+    """Score each question: with `ask`, what the answer shows (key facts, quotes on their pages
+    as `page_text` gives them, citations on gold pages, refusals, control characters); then
+    page- and document-level retrieval for the (condensed) question."""
     rows: list[EvalRow] = []
     for q in questions:
-        history = list(q.get("history") or [])
-        question = str(q["question"])
-        gold = sorted({(str(s["doc"]), int(s["page"])) for s in q.get("sources", [])})
+        history = [dict(turn) for turn in q.history]
         row = EvalRow(
-            id=str(q["id"]),
-            slice=str(q.get("slice", "")),
-            language=str(q.get("language", "")),
-            persona=str(q.get("persona", "")),
-            answerable=bool(q.get("answerable", True)),
-            question=question,
-            standalone_question=question,
-            gold=gold,
-            ranked=[],
-            rank=None,
-            key_facts=[
-                [str(w) for w in f] if isinstance(f, list) else str(f)
-                for f in q.get("key_facts", [])
-            ],
+            id=q.id,
+            question=q.question,
+            language=q.language,
+            answerable=q.answerable,
+            slices=slice_labels(q, doc_languages or {}),
+            gold=list(q.pages),
+            gold_docs=list(q.docs),
+            standalone_question=q.question,
+            key_facts=[list(f) for f in q.key_facts],
         )
         started = time.perf_counter()
         if ask is not None:
-            answer = ask(question, history)
+            answer = ask(q.question, history)
             row.latency_ms = round((time.perf_counter() - started) * 1000, 2)
-            row.standalone_question = answer.standalone_question
-            row.answered = bool(answer.answered)
-            row.answer = answer.text
-            row.notes = list(answer.notes)
+            row.standalone_question = str(answer.standalone_question)
             row.support = round(float(answer.support), 3)
             row.refusal = str(answer.refusal)
-            if row.answerable:
-                # what the user is shown: the answer and its notes (e.g. the province a
-                # city is in), not the refusal message
-                shown = "\n".join([answer.text, *answer.notes]) if answer.answered else ""
-                row.facts_found = key_fact_hits(shown, row.key_facts)
-            _check_citations(row, answer, page_text, supports)
+            scored_row(row, q, shown_answer(answer), page_text)
         elif condense is not None and history:
-            row.standalone_question = condense(question, history)
+            row.standalone_question = condense(q.question, history)
         passages = search(row.standalone_question)
         if ask is None:
             row.latency_ms = round((time.perf_counter() - started) * 1000, 2)
         row.ranked = merge_pages(passages)[:10]
-        row.rank = first_hit_rank(row.ranked, set(gold))
+        row.rank = first_hit_rank(row.ranked, set(q.pages))
+        documents = list(dict.fromkeys(p.chunk.doc_id for p in passages))[:10]
+        row.doc_rank = first_hit_rank(documents, set(q.docs))
         rows.append(row)
     return rows
 
 
-def _check_citations(row: EvalRow, answer: Any, page_text: PageText, supports: Any) -> None:
-    by_number = {c.n: c for c in answer.citations}
-    for checked in answer.sentences:
-        for n in checked.citations:
-            citation = by_number.get(n)
-            row.citations += 1
-            if citation is None:
-                row.citation_errors.append(f"[{n}] points at no citation")
-                continue
-            problems = citation_problems(
-                checked.text, citation.quote, page_text(citation.doc, citation.page), supports
-            )
-            if problems:
-                row.citation_errors.append(f"[{n}] {'; '.join(problems)}")
-            else:
-                row.citations_ok += 1
+# -- the runner's edges: files, the index, the pipeline ------------------------------------------
+
+
+class SourcePages:
+    """The text of each page of a folder's files as pypdf extracts it, read once per file (a
+    Markdown or text file is one page): what quotes are checked against, independent of the
+    product's loading, cleaning and chunking."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+        self._pages: dict[str, list[str] | None] = {}
+
+    def pages(self, doc: str) -> list[str] | None:
+        if doc not in self._pages:
+            self._pages[doc] = self._read(self.folder / doc)
+        return self._pages[doc]
+
+    def text(self, doc: str, page: int) -> str | None:
+        pages = self.pages(doc)
+        return pages[page - 1] if pages is not None and 1 <= page <= len(pages) else None
+
+    def language(self, doc: str) -> str:
+        pages = self.pages(doc)
+        return detect_language("\n".join(pages)) if pages else "?"
+
+    @staticmethod
+    def _read(path: Path) -> list[str] | None:
+        if not path.is_file():
+            return None
+        if path.suffix.lower() != ".pdf":
+            from policyqa.ingest.load import decode_text
+
+            return [decode_text(path.read_bytes())]
+        from pypdf import PdfReader
+
+        try:
+            reader = PdfReader(str(path), strict=False)
+            if reader.is_encrypted:
+                reader.decrypt("")
+            return [page.extract_text() or "" for page in reader.pages]
+        except Exception as exc:  # a file pypdf cannot read has no page to quote from
+            log.warning("%s: pypdf cannot read it (%s)", path, exc)
+            return None
+
+
+def docs_index_settings(settings: Any, docs: Path) -> Any:
+    """Settings for an index of the folder `docs` alone, under POLICYQA_HOME/eval-index/<key>,
+    embedded Chroma: the key digests the folder's files (names and contents, as ingest finds
+    them) and the settings that shape an index, so an unchanged folder reuses its index."""
+    from policyqa.ingest.indexer import discover
+    from policyqa.ingest.load import file_sha256
+
+    if not docs.is_dir():
+        raise ValueError(f"--docs {docs}: not a folder")
+    exclude = [p.strip() for p in settings.exclude.split(",") if p.strip()]
+    files, _ = discover([docs], exclude)
+    if not files:
+        raise ValueError(f"--docs {docs}: no PDF, Markdown or text files")
+    digest = hashlib.sha256(
+        f"{settings.embedder}\n{settings.chunk_words}\n{settings.chunk_overlap}\n".encode()
+    )
+    for source in files:
+        digest.update(f"{source.doc_id}\0{file_sha256(source.path)}\n".encode())
+    home = Path(settings.home) / "eval-index" / digest.hexdigest()[:16]
+    return settings.replace(home=home, corpus=docs, chroma_url="", collection="eval")
+
+
+def git_commit(where: Path) -> dict[str, Any] | None:
+    """The checkout's commit and whether tracked files differ from it; None outside git."""
+    try:
+        head = subprocess.run(
+            ["git", "-C", str(where), "rev-parse", "HEAD"],
+            capture_output=True,
+            text=True,
+            timeout=10,
+        )
+        if head.returncode != 0:
+            return None
+        status = subprocess.run(
+            ["git", "-C", str(where), "status", "--porcelain", "--untracked-files=no"],
+            capture_output=True,
+            text=True,
+            timeout=30,
+        )
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return {"commit": head.stdout.strip(), "dirty": bool(status.stdout.strip())}
+
+
+def _settings_record(settings: Any) -> dict[str, Any]:
+    record: dict[str, Any] = {}
+    for f in dataclasses.fields(settings):
+        value = getattr(settings, f.name)
+        if f.name == "llm_api_key" and value:
+            value = "(set)"
+        record[f.name] = str(value) if isinstance(value, Path) else value
+    return record
 
 
 def run_curated_eval(
@@ -479,53 +664,70 @@ def run_curated_eval(
     out_dir: Path,
     answers: bool = True,
     slices: Sequence[str] = (),
+    docs: Path | None = None,
+    make_pipeline: Callable[[Any], Any] | None = None,
 ) -> str:
-    """`policyqa eval`: ingest the corpus (a no-op when unchanged), score every question, write
-    report.md, report.json and metrics.png under `out_dir`, return the Markdown report."""
-    from datetime import datetime
-
+    """`policyqa eval`: ingest the documents (the corpus into the main index, or with `docs`
+    that folder into an index of its own; a no-op when unchanged), score every question of
+    the file, write report.md, report.json and metrics.png under `out_dir`, return the
+    Markdown summary. `make_pipeline` builds the pipeline from the settings (tests: fakes)."""
     from policyqa.answering.condense import condense
-    from policyqa.ingest.load import load_file
     from policyqa.pipeline import Pipeline
 
-    questions = read_jsonl(questions_path)
+    started = time.perf_counter()
+    questions = [read_question(row, n) for n, row in enumerate(read_jsonl(questions_path), 1)]
+    duplicates = sorted(qid for qid, n in Counter(q.id for q in questions).items() if n > 1)
+    if duplicates:
+        raise ValueError(f"{questions_path}: duplicate ids {', '.join(duplicates[:5])}")
+    if docs is not None:
+        settings = docs_index_settings(settings, docs)
+    folder = Path(settings.corpus)
+    pipeline = (make_pipeline or Pipeline)(settings)
+    ingest_report = pipeline.ingest([folder])
+    index_seconds = time.perf_counter() - started
+    sources = SourcePages(folder)
+    gold_docs = sorted({d for q in questions for d in q.docs})
+    absent = [d for d in gold_docs if sources.pages(d) is None]
+    if absent:
+        raise ValueError(f"gold documents not readable in {folder}: {', '.join(absent[:5])}")
+    doc_languages = {d: sources.language(d) for d in gold_docs}
     if slices:
-        questions = [q for q in questions if q.get("slice") in set(slices)]
+        wanted = set(slices)
+        questions = [q for q in questions if wanted & set(slice_labels(q, doc_languages).values())]
     if not questions:
         raise ValueError(f"no questions to score in {questions_path}")
-    pipeline = Pipeline(settings)
-    pipeline.ingest()
-    pages: dict[tuple[str, int], str] = {}
-    corpus = Path(settings.corpus)
-    for doc_id in {str(s["doc"]) for q in questions for s in q.get("sources", [])}:
-        path = corpus / doc_id
-        if not path.exists():
-            raise ValueError(f"gold source {doc_id} is not in the corpus folder {corpus}")
-        for page in load_file(path, doc_id).pages:
-            pages[(doc_id, page.page)] = page.text
-    for chunk in pipeline.store.all_chunks():  # cited pages outside the gold sources
-        pages.setdefault((chunk.doc_id, chunk.page), "")
-        if chunk.text not in pages[(chunk.doc_id, chunk.page)]:
-            pages[(chunk.doc_id, chunk.page)] += "\n" + chunk.text
 
     searcher = pipeline.searcher
-    checker = pipeline.assistant.checker
-    k = max(settings.top_k, 30)
+    k = max(settings.top_k, 30)  # enough chunks for 10 distinct pages
+    if answers:  # models and lexical state load before the first timed question
+        pipeline.ask("warm-up")
+    else:
+        searcher.search("warm-up", 1)
+    searcher.forget_questions()
+    answering = time.perf_counter()
     rows = run_eval(
         questions,
         search=lambda q: searcher.search(q, k),
         ask=(lambda q, h: pipeline.ask(q, h)) if answers else None,
-        page_text=lambda doc, page: pages.get((doc, page)),
-        supports=lambda sentence, quote: checker.check(sentence, quote)[0],
-        condense=lambda q, h: condense(q, h, pipeline.domain),
+        page_text=sources.text,
+        doc_languages=doc_languages,
+        condense=condense,
     )
+    answer_seconds = time.perf_counter() - answering
     summary = summarise_groups(rows, answers)
+    digest = file_sha256(questions_path)
+    commit = git_commit(Path(__file__).resolve().parent)
+    answerer = pipeline.answerer_name() if answers else None
     stamp = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
+    where = f"index of {folder} under {settings.home}" if docs is not None else "main index"
     header = (
-        f"# policyqa evaluation ({stamp})\n\n{len(rows)} questions from {questions_path}; "
-        f"embedders {settings.embedder}; answerer "
-        f"{pipeline.answerer_name() if answers else 'not run (retrieval only)'}; "
-        f"{pipeline.store.count_chunks()} chunks."
+        f"# policyqa evaluation ({stamp})\n\n{len(rows)} questions from {questions_path} "
+        f"(sha256 {digest}); documents: {folder} ({where}, {pipeline.store.count_chunks()} "
+        f"chunks, {len(ingest_report.rejected)} files rejected); embedders {settings.embedder}; "
+        f"answerer {answerer or 'not run (retrieval only)'}; commit "
+        f"{(commit or {}).get('commit', 'unknown')}"
+        f"{' with uncommitted changes' if commit and commit['dirty'] else ''}; "
+        f"{answer_seconds:.0f} s for the questions, {index_seconds:.0f} s to check the index."
     )
     report = markdown_report(summary, rows, header)
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -533,18 +735,29 @@ def run_curated_eval(
     payload = {
         "summary": summary,
         "rows": [asdict(r) for r in rows],
-        "settings": {
-            "embedder": settings.embedder,
-            "answerer": pipeline.answerer_name() if answers else None,
-            "min_support": settings.min_support,
-            "questions": str(questions_path),
+        "questions": {"path": str(questions_path), "sha256": digest, "count": len(rows)},
+        "git": commit,
+        "index": {
+            "documents": str(folder),
+            "home": str(settings.home),
+            "own_index": docs is not None,
+            "chunks": pipeline.store.count_chunks(),
+            "embedded": ingest_report.embedded,
+            "rejected": [{"path": r.path, "reason": r.reason} for r in ingest_report.rejected],
         },
+        "settings": {
+            **_settings_record(settings),
+            "answerer": answerer,
+            "retrieval_k": k,
+            "slices": list(slices),
+        },
+        "seconds": {"index": round(index_seconds, 1), "questions": round(answer_seconds, 1)},
     }
     (out_dir / "report.json").write_text(
         json.dumps(payload, ensure_ascii=False, indent=2), encoding="utf-8"
     )
     charted = write_chart(summary, out_dir / "metrics.png")
-    return report.split("## Questions that missed")[0].rstrip() + (
+    return report.split("\n\n- hit@k")[0].rstrip() + (
         f"\n\nReport: {out_dir / 'report.md'}, {out_dir / 'report.json'}"
         + (f", {out_dir / 'metrics.png'}" if charted else "")
     )
