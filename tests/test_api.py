@@ -53,9 +53,7 @@ def pipeline(tmp_path_factory: pytest.TempPathFactory) -> Pipeline:
 
 @pytest.fixture(scope="module")
 def app(pipeline: Pipeline) -> Any:
-    with pytest.MonkeyPatch.context() as mp:
-        mp.delenv("POLICYQA_AUTH", raising=False)
-        return build_server(pipeline=pipeline)
+    return build_server(pipeline=pipeline)
 
 
 @pytest.fixture(scope="module")
@@ -333,9 +331,7 @@ def _basic(user: str, password: str) -> dict[str, str]:
 
 @pytest.fixture(scope="module")
 def auth_client(pipeline: Pipeline) -> Iterator[TestClient]:
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("POLICYQA_AUTH", "user:secret")
-        server = build_server(pipeline=pipeline)
+    server = build_server(pipeline.settings.replace(auth="user:secret"), pipeline)
     with _client(server) as c:
         yield c
 

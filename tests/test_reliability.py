@@ -903,10 +903,7 @@ def test_assistant_rejects_unaskable_questions_clearly(
 
 @pytest.fixture(scope="module")
 def client(served: Pipeline) -> Iterator[TestClient]:
-    with pytest.MonkeyPatch.context() as mp:
-        mp.delenv("POLICYQA_AUTH", raising=False)
-        mp.delenv("POLICYQA_ADMIN", raising=False)
-        app = build_server(pipeline=served)
+    app = build_server(pipeline=served)
     with TestClient(app, raise_server_exceptions=False) as c:
         yield c
 
@@ -1080,11 +1077,8 @@ def _upload_components(demo: Any) -> list[Any]:
 def test_admin_upload_only_with_policyqa_admin(
     served: Pipeline, monkeypatch: pytest.MonkeyPatch, value: str | None, expected: int
 ) -> None:
-    if value is None:
-        monkeypatch.delenv("POLICYQA_ADMIN", raising=False)
-    else:
-        monkeypatch.setenv("POLICYQA_ADMIN", value)
-    demo = build_app(pipeline=served)
+    env = {} if value is None else {"POLICYQA_ADMIN": value}
+    demo = build_app(served.settings.replace(admin=Settings.from_env(env).admin), served)
     assert len(_upload_components(demo)) == expected
     config = json.dumps(demo.get_config_file(), default=str)
     assert ('"elem_id": "upload"' in config) == bool(expected)
@@ -1105,9 +1099,8 @@ def _upload(client: TestClient, name: str, data: bytes) -> Any:
 def test_gradio_ui_needs_login_when_auth_is_set(
     served: Pipeline, monkeypatch: pytest.MonkeyPatch, gradio_tmp: Path
 ) -> None:
-    monkeypatch.setenv("POLICYQA_AUTH", "admin:s3cret")
-    monkeypatch.setenv("POLICYQA_ADMIN", "1")
-    with TestClient(build_server(pipeline=served), raise_server_exceptions=False) as c:
+    settings = served.settings.replace(auth="admin:s3cret", admin=True)
+    with TestClient(build_server(settings, served), raise_server_exceptions=False) as c:
         assert c.get("/config").status_code == 401
         assert c.get("/gradio_api/info").status_code == 401
         assert _upload(c, "x.md", b"# x\n").status_code == 401
@@ -1124,7 +1117,6 @@ def test_gradio_ui_needs_login_when_auth_is_set(
 def test_gradio_upload_size_limit_and_names(
     served: Pipeline, monkeypatch: pytest.MonkeyPatch, gradio_tmp: Path
 ) -> None:
-    monkeypatch.delenv("POLICYQA_AUTH", raising=False)
     settings = served.settings.replace(max_file_mb=1.0)
     with TestClient(
         build_server(settings=settings, pipeline=served), raise_server_exceptions=False
@@ -1148,7 +1140,6 @@ def test_gradio_upload_size_limit_and_names(
 def test_gradio_upload_limit_below_one_megabyte(
     served: Pipeline, monkeypatch: pytest.MonkeyPatch, gradio_tmp: Path
 ) -> None:
-    monkeypatch.delenv("POLICYQA_AUTH", raising=False)
     settings = served.settings.replace(max_file_mb=0.5)
     with TestClient(
         build_server(settings=settings, pipeline=served), raise_server_exceptions=False
@@ -1182,7 +1173,6 @@ def _failing(message: str) -> Callable[..., Any]:
 def test_api_errors_carry_no_stack_trace_or_detail(
     fake_pipeline: Pipeline, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.delenv("POLICYQA_AUTH", raising=False)
     secret = "boom at /srv/secret/config.toml"
     app = build_server(pipeline=fake_pipeline)
     monkeypatch.setattr(fake_pipeline, "ask", _failing(secret))

@@ -501,22 +501,13 @@ def test_briefing(chat_app: ChatApp) -> None:
 # -- the Gradio app --------------------------------------------------------------------------
 
 
-def test_app_builds_on_an_empty_index(
-    fake_pipeline: Pipeline, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.delenv("POLICYQA_ADMIN", raising=False)
+def test_app_builds_on_an_empty_index(fake_pipeline: Pipeline) -> None:
     assert build_app(pipeline=fake_pipeline) is not None
 
 
 @pytest.mark.parametrize("admin", [None, "1"])
-def test_app_builds_with_and_without_admin(
-    shared: Pipeline, monkeypatch: pytest.MonkeyPatch, admin: str | None
-) -> None:
-    if admin is None:
-        monkeypatch.delenv("POLICYQA_ADMIN", raising=False)
-    else:
-        monkeypatch.setenv("POLICYQA_ADMIN", admin)
-    demo = build_app(pipeline=shared)
+def test_app_builds_with_and_without_admin(shared: Pipeline, admin: str | None) -> None:
+    demo = build_app(shared.settings.replace(admin=admin is not None), shared)
     config = json.dumps(demo.get_config_file(), default=str, ensure_ascii=False)
     assert "Chat / 대화" in config
     assert ("Documents (admin)" in config) == (admin is not None)

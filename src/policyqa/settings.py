@@ -64,6 +64,19 @@ class Settings:
         "", "Local GGUF model file run in-process (llama.cpp); 'smollm2' = the packaged SmolLM2."
     )
     llm_max_tokens: int = _setting(512, "Most tokens an LLM may generate per answer.")
+    auth: str = _setting(
+        "",
+        "App login: user:password[,user2:password2], or a file with one user:password per line. "
+        "Empty: no login (the app then serves 127.0.0.1 only).",
+    )
+    admin: bool = _setting(
+        False, "App: enable the document administration page (/admin: upload, remove)."
+    )
+    admins: str = _setting(
+        "",
+        "App administrators, as for POLICYQA_AUTH: only they may log in to /admin. Required "
+        "when POLICYQA_ADMIN is on and the app has a login.",
+    )
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None, **overrides: Any) -> Settings:

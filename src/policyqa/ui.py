@@ -407,7 +407,7 @@ def build_app(settings: Settings | None = None, pipeline: Pipeline | None = None
 
     pipeline = pipeline or Pipeline(settings or Settings.from_env())
     chat_app = ChatApp(pipeline)
-    admin = _flag("POLICYQA_ADMIN")
+    admin = pipeline.settings.admin if settings is None else settings.admin
     documents = sorted(pipeline.store.manifest())
 
     with gr.Blocks(title="policyqa") as demo:
@@ -452,11 +452,19 @@ def build_app(settings: Settings | None = None, pipeline: Pipeline | None = None
                 with gr.Row():
                     brief_file_md = gr.File(label="briefing.md", elem_id="brief-md")
                     brief_file_docx = gr.File(label="briefing.docx", elem_id="brief-docx")
-        inputs = [question, chatbot, history, region, docs, language]
-        outputs = [chatbot, history, last_answer, sources, question]
-        send.click(chat_app.respond, inputs, outputs)
-        question.submit(chat_app.respond, inputs, outputs)
-        clear.click(lambda: ([], [], None, render_sources(None), ""), None, outputs)
+        # The conversation shown is kept server-side (gr.State) and is never an input: a
+        # Chatbot value sent by the browser could name any file (FileData) for Gradio to copy.
+        shown = gr.State([])
+
+        def respond(*args: Any) -> Iterator[tuple[Any, ...]]:
+            for chat, *rest in chat_app.respond(*args):
+                yield (chat, chat, *rest)
+
+        inputs = [question, shown, history, region, docs, language]
+        outputs = [chatbot, shown, history, last_answer, sources, question]
+        send.click(respond, inputs, outputs)
+        question.submit(respond, inputs, outputs)
+        clear.click(lambda: ([], [], [], None, render_sources(None), ""), None, outputs)
         brief_button.click(
             chat_app.briefing, [last_answer], [brief_md, brief_file_md, brief_file_docx]
         )
@@ -490,10 +498,6 @@ def build_app(settings: Settings | None = None, pipeline: Pipeline | None = None
     return demo
 
 
-def _flag(name: str) -> bool:
-    return os.environ.get(name, "").strip().lower() in {"1", "true", "yes", "on"}
-
-
 def build_server(settings: Settings | None = None, pipeline: Pipeline | None = None) -> Any:
     """FastAPI app serving the API, the corpus files and the Gradio UI on one port."""
     import gradio as gr
@@ -502,7 +506,7 @@ def build_server(settings: Settings | None = None, pipeline: Pipeline | None = N
 
     settings = settings or (pipeline.settings if pipeline else Settings.from_env())
     pipeline = pipeline or Pipeline(settings)
-    users = parse_auth(os.environ.get("POLICYQA_AUTH", ""))
+    users = parse_auth(settings.auth)
     server = FastAPI(title="policyqa", docs_url="/api/docs", openapi_url="/api/openapi.json")
 
     def authorised(request: Request) -> bool:
@@ -577,7 +581,7 @@ def build_server(settings: Settings | None = None, pipeline: Pipeline | None = N
         return FileResponse(path, media_type=media, content_disposition_type="inline")
 
     demo = build_app(settings, pipeline).queue(default_concurrency_limit=4)
-    return gr.mount_gradio_app(
+    mounted = gr.mount_gradio_app(
         server,
         demo,
         path="/",
@@ -585,6 +589,36 @@ def build_server(settings: Settings | None = None, pipeline: Pipeline | None = N
         show_error=False,
         css=CSS,
         max_file_size=int(settings.max_file_mb * 1_000_000),
+        blocked_paths=[str(Path(settings.home).resolve()), str(Path(settings.corpus).resolve())],
+    )
+    guard_files(demo)
+    return mounted
+
+
+def guard_files(demo: Any) -> None:
+    """Turn on Gradio's check of the file paths that requests name.
+
+    Gradio copies any file that a request's data names (a FileData dict, in any component's
+    value) into its cache and serves it. `processing_utils._check_allowed` refuses paths outside
+    its upload folder, but returns at once while `blocks.has_launched` is false, and only
+    `Blocks.launch()` sets it: `mount_gradio_app` does not, so every path was accepted. The flag
+    is set here, and a probe makes sure the check now refuses a path outside the upload folder
+    (a Gradio that changed how this works stops the app instead of serving files).
+    """
+    from gradio.context import LocalContext
+    from gradio.exceptions import InvalidPathError
+    from gradio.processing_utils import _check_allowed
+
+    demo.has_launched = True
+    token = LocalContext.blocks.set(demo)
+    try:
+        _check_allowed(__file__, check_in_upload_folder=True)
+    except InvalidPathError:
+        return
+    finally:
+        LocalContext.blocks.reset(token)
+    raise RuntimeError(
+        "Gradio's file path check is not active; refusing to serve (see ui.guard_files)"
     )
 
 
