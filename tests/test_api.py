@@ -359,9 +359,10 @@ def test_auth_accepts_basic_credentials(auth_client: TestClient) -> None:
     assert r.json()["answered"] is True
 
 
-def test_auth_protects_files_but_not_health(auth_client: TestClient) -> None:
+def test_auth_protects_files_and_health(auth_client: TestClient) -> None:
     assert auth_client.get("/files/budget-ko.md").status_code == 401
     r = auth_client.get("/files/budget-ko.md", headers=_basic("user", "secret"))
     assert r.status_code == 200
-    health = auth_client.get("/api/health")
+    assert auth_client.get("/api/health").status_code == 401
+    health = auth_client.get("/api/health", headers=_basic("user", "secret"))
     assert health.status_code == 200 and health.json()["status"] == "ok"

@@ -8,7 +8,9 @@ fake-embedder pipeline (conftest).
 from __future__ import annotations
 
 import hashlib
+import json
 import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -148,3 +150,287 @@ def test_a_chat_history_sent_by_the_browser_is_ignored(pipeline: Pipeline) -> No
         )
         assert r.status_code == 200, r.text
         assert "forged turn" not in r.text
+
+
+# -- 3: uploads never destroy documents -------------------------------------------------------
+
+
+def _admin(pipeline: Pipeline) -> Any:
+    from policyqa.app.admin import DocumentAdmin
+
+    return DocumentAdmin(pipeline)
+
+
+def _corpus_state(pipeline: Pipeline) -> tuple[dict[Path, bytes], set[str]]:
+    return _files_under(pipeline.settings.corpus), set(pipeline.store.manifest())
+
+
+def test_an_upload_with_the_name_of_a_document_is_refused_and_changes_nothing(
+    pipeline: Pipeline, tmp_path: Path
+) -> None:
+    """Probe 3: it silently overwrote the document (nothing archived)."""
+    before = _corpus_state(pipeline)
+    source = tmp_path / "budget-ko.md"
+    source.write_text("# 예산\n\n포괄보조는 2026년에 99조원이다.\n", encoding="utf-8")
+    result = _admin(pipeline).upload([str(source)])
+    assert "| budget-ko.md | rejected | a document named budget-ko.md already exists" in result
+    assert _corpus_state(pipeline) == before
+    assert "99조원" not in pipeline.ask("포괄보조는 2026년에 얼마로 늘어나나요?").text
+
+
+def test_a_rejected_upload_with_an_existing_name_keeps_the_original(
+    pipeline: Pipeline, tmp_path: Path
+) -> None:
+    """Probe 3: a broken file named like a document deleted the original (the index still
+    cited it, /files gave 404)."""
+    from policyqa.app.admin import DocumentAdmin
+
+    original = pipeline.settings.corpus / "report.pdf"
+    from .conftest import make_pdf
+
+    make_pdf(original, ["Harbour report: the terminal opens in 2027."])
+    assert not pipeline.ingest().rejected
+    before = _corpus_state(pipeline)
+    broken = tmp_path / "report.pdf"
+    broken.write_bytes(b"%PDF-1.4\n garbage, no objects")
+    assert "| report.pdf | rejected |" in DocumentAdmin(pipeline).upload([str(broken)])
+    assert _corpus_state(pipeline) == before
+    with _client(build_server(pipeline.settings, pipeline)) as client:
+        assert client.get("/files/report.pdf").content == original.read_bytes()
+
+
+def test_a_rejected_new_upload_leaves_no_file_behind(pipeline: Pipeline, tmp_path: Path) -> None:
+    before = _corpus_state(pipeline)
+    broken = tmp_path / "new-report.pdf"
+    broken.write_bytes(b"%PDF-1.4\n garbage, no objects")
+    good = tmp_path / "good.md"
+    good.write_text("# Good\n\nThe Zephyr ferry runs hourly.\n", encoding="utf-8")
+    result = _admin(pipeline).upload([str(broken), str(good)])
+    assert "| new-report.pdf | rejected |" in result and "| good.md | indexed |" in result
+    files, docs = _corpus_state(pipeline)
+    assert set(files) - set(before[0]) == {pipeline.settings.corpus / "good.md"}
+    assert docs - before[1] == {"good.md"}
+    assert not list(pipeline.settings.corpus.glob(".upload-*"))
+
+
+def test_an_upload_during_a_cli_ingest_touches_no_file(pipeline: Pipeline, tmp_path: Path) -> None:
+    """Probe 3: an upload that met a running CLI ingest deleted the document of that name."""
+    from policyqa.ingest import ingest_lock
+
+    before = _corpus_state(pipeline)
+    for name in ("budget-ko.md", "fresh.md"):
+        source = tmp_path / name
+        source.write_text("# x\n\nOther text.\n", encoding="utf-8")
+        with ingest_lock(pipeline.settings.home):
+            result = _admin(pipeline).upload([str(source)])
+        assert "another ingest is running" in result
+        assert _corpus_state(pipeline) == before
+
+
+def test_an_upload_that_fails_while_indexing_deletes_only_the_new_file(
+    pipeline: Pipeline, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    before = _corpus_state(pipeline)
+
+    def broken_ingest(*args: Any, **kwargs: Any) -> Any:
+        raise RuntimeError("disk full")
+
+    monkeypatch.setattr(pipeline, "ingest", broken_ingest)
+    source = tmp_path / "fresh.md"
+    source.write_text("# Fresh\n\nText.\n", encoding="utf-8")
+    result = _admin(pipeline).upload([str(source)])
+    assert "failed" in result and "disk full" not in result
+    assert _corpus_state(pipeline) == before
+
+
+# -- 3, 5: the upload through the app: admin accounts, the record, the lists, the citations ---
+
+
+ADMIN_SETTINGS = {"auth": "reader:r3ad", "admins": "boss:b0ss", "admin": True}
+
+
+def _predict(client: TestClient, prefix: str, api_name: str, data: list[Any]) -> Any:
+    config = client.get(f"{prefix}/config").json()
+    (dependency,) = [d for d in config["dependencies"] if d.get("api_name") == api_name]
+    r = client.post(
+        f"{prefix}/gradio_api/run/predict",
+        json={"data": data, "fn_index": dependency["id"], "session_hash": "s"},
+    )
+    assert r.status_code == 200, r.text
+    return r.json()["data"]
+
+
+def test_an_uploaded_document_is_listed_at_once_recorded_and_marked_in_citations(
+    pipeline: Pipeline,
+) -> None:
+    """Probes 3 and 5: only administrators may upload; the upload is recorded (who, when, what);
+    the document lists show it at once; citations of it say it was uploaded."""
+    settings = pipeline.settings.replace(**ADMIN_SETTINGS)
+    text = "# Ferry\n\nThe Zephyr ferry carried 4,200 passengers in 2025.\n"
+    with _client(build_server(settings, pipeline)) as client:
+        assert client.post("/login", data={"username": "reader", "password": "r3ad"}).is_success
+        assert client.post("/admin/login", data={"username": "reader", "password": "r3ad"}).is_error
+        assert client.post("/admin/login", data={"username": "boss", "password": "b0ss"}).is_success
+        r = client.post("/admin/gradio_api/upload", files={"files": ("ferry.md", text.encode())})
+        assert r.status_code == 200, r.text
+        (stored,) = r.json()
+        files = [{"path": stored, "orig_name": "ferry.md", "meta": {"_type": "gradio.FileData"}}]
+        result, choices = _predict(client, "/admin", "upload", [files])
+        assert "| ferry.md | indexed |" in result
+        assert "ferry.md" in json.dumps(choices)  # the remove list has it at once
+        loaded = [d for d in client.get("/config").json()["dependencies"] if not d["inputs"]]
+        listed = json.dumps([_predict(client, "", d["api_name"], []) for d in loaded])
+        assert "ferry.md" in listed  # the question page's document filter, on its next load
+        body = client.post(
+            "/api/ask", json={"question": "How many passengers did the Zephyr ferry carry?"}
+        ).json()
+    (record,) = [
+        json.loads(line)
+        for line in (settings.home / "uploads.jsonl").read_text(encoding="utf-8").splitlines()
+    ]
+    assert record["user"] == "boss" and record["doc_id"] == "ferry.md"
+    assert (
+        record["action"] == "upload"
+        and record["sha256"] == hashlib.sha256(text.encode()).hexdigest()
+    )
+    cited = [c for c in body["citations"] if c["doc"] == "ferry.md"]
+    assert cited and cited[0]["uploaded"]["by"] == "boss"
+    assert all(c["uploaded"] is None for c in body["citations"] if c["doc"] != "ferry.md")
+    from policyqa.ui import ChatApp
+
+    *_, sources, _ = list(
+        ChatApp(pipeline).respond(
+            "How many passengers did the Zephyr ferry carry?", [], [], "", [], ""
+        )
+    )[-1]
+    assert "Uploaded by boss" in sources
+
+
+def test_administration_needs_its_own_accounts(pipeline: Pipeline) -> None:
+    """Probe 5: with POLICYQA_ADMIN=1 every logged-in user could upload and remove."""
+    from policyqa.settings import SettingsError
+
+    with pytest.raises(SettingsError, match="POLICYQA_ADMINS"):
+        build_server(pipeline.settings.replace(auth="reader:r3ad", admin=True), pipeline)
+    settings = pipeline.settings.replace(**ADMIN_SETTINGS)
+    with _client(build_server(settings, pipeline)) as client:
+        assert client.post("/login", data={"username": "reader", "password": "r3ad"}).is_success
+        config = client.get("/config").text
+        for name in ('"upload"', '"remove"', "Documents (admin)", "/admin"):
+            assert name not in config, name  # the question page names no admin endpoint
+        assert client.get("/admin/config").status_code == 401
+        assert client.post("/admin/gradio_api/run/predict", json={"data": []}).status_code == 401
+
+
+# -- 6, 7, 9: login ----------------------------------------------------------------------------
+
+
+def _basic(user: str, password: str) -> dict[str, str]:
+    import base64
+
+    token = base64.b64encode(f"{user}:{password}".encode()).decode()
+    return {"Authorization": f"Basic {token}"}
+
+
+def test_citation_links_work_with_the_login_cookie(pipeline: Pipeline) -> None:
+    """Probe 6: /files took HTTP Basic only and sent no WWW-Authenticate."""
+    settings = pipeline.settings.replace(auth="reader:r3ad")
+    with _client(build_server(settings, pipeline)) as client:
+        r = client.get("/files/budget-ko.md")
+        assert r.status_code == 401
+        assert r.headers["www-authenticate"].startswith("Basic")
+        assert client.post("/login", data={"username": "reader", "password": "r3ad"}).is_success
+        assert client.get("/files/budget-ko.md").status_code == 200
+
+
+@pytest.mark.parametrize("password", ["비밀번호", "pässwörd", "ok"])
+def test_non_ascii_credentials_are_compared_not_a_server_error(
+    pipeline: Pipeline, password: str
+) -> None:
+    """Probe 7: secrets.compare_digest on non-ASCII str raised: a 500."""
+    settings = pipeline.settings.replace(auth="사용자:비밀번호")
+    with _client(build_server(settings, pipeline)) as client:
+        r = client.get("/api/health", headers=_basic("사용자", password))
+        assert r.status_code == (200 if password == "비밀번호" else 401), r.text
+        r = client.get("/api/health", headers=_basic("user", password))
+        assert r.status_code == 401
+        login = client.post("/login", data={"username": "사용자", "password": password})
+        assert login.is_success == (password == "비밀번호")
+
+
+def test_failed_logins_are_limited_per_client(pipeline: Pipeline) -> None:
+    """Probe 9: 200 wrong logins in 10 s were all answered."""
+    settings = pipeline.settings.replace(auth="reader:r3ad", login_attempts=5)
+    with _client(build_server(settings, pipeline)) as client:
+        codes = [
+            client.post("/login", data={"username": "reader", "password": f"x{i}"}).status_code
+            for i in range(5)
+        ]
+        assert codes == [400] * 5
+        r = client.post("/login", data={"username": "reader", "password": "r3ad"})
+        assert r.status_code == 429 and "Too many failed logins" in r.json()["error"]
+        assert int(r.headers["retry-after"]) > 0
+        assert client.get("/api/health", headers=_basic("reader", "r3ad")).status_code == 429
+
+
+def test_the_login_limiter_forgets_old_failures() -> None:
+    from policyqa.app.auth import LoginLimiter
+
+    now = [0.0]
+    limiter = LoginLimiter(3, window=60.0, clock=lambda: now[0])
+    for _ in range(3):
+        assert not limiter.blocked("a")
+        limiter.failed("a")
+    assert limiter.blocked("a") and not limiter.blocked("b")
+    now[0] = 59.0
+    assert limiter.blocked("a") and limiter.retry_after("a") == 2
+    now[0] = 60.5
+    assert not limiter.blocked("a")
+
+
+# -- 9: open routes and leaks ------------------------------------------------------------------
+
+
+def test_health_needs_login_and_hides_the_llm_endpoint(pipeline: Pipeline) -> None:
+    settings = pipeline.settings.replace(
+        auth="reader:r3ad", llm_url="http://10.9.8.7:8080/v1", llm_model="m"
+    )
+    served = Pipeline(settings, embedder_overrides=dict(pipeline.embedder_overrides))
+    with _client(build_server(settings, served)) as client:
+        assert client.get("/api/health").status_code == 401
+        r = client.get("/api/health", headers=_basic("reader", "r3ad"))
+        assert r.status_code == 200 and r.json()["status"] == "ok"
+        assert "10.9.8.7" not in r.text and "openai:m" in r.text
+
+
+@pytest.mark.parametrize(
+    "path", ["/api/docs", "/redoc", "/openapi.json", "/api/openapi.json", "/docs", "/api/redoc"]
+)
+def test_no_open_api_documentation(pipeline: Pipeline, path: str) -> None:
+    settings = pipeline.settings.replace(auth="reader:r3ad")
+    with _client(build_server(settings, pipeline)) as client:
+        r = client.get(path)
+        assert r.status_code in (401, 404), (path, r.status_code)
+        assert "openapi" not in r.text.lower() or r.status_code == 401
+
+
+def test_request_bodies_are_limited(pipeline: Pipeline) -> None:
+    """Probe 9: a 200 MB body was accepted after login."""
+    from policyqa.ui import MAX_REQUEST_BYTES
+
+    big = b'{"question": "' + b"a" * (MAX_REQUEST_BYTES + 10) + b'"}'
+    with _client(build_server(pipeline.settings, pipeline)) as client:
+        r = client.post("/api/ask", content=big, headers={"content-type": "application/json"})
+        assert r.status_code == 413 and "too large" in r.json()["error"]
+
+        def chunks() -> Iterator[bytes]:  # no Content-Length: counted as it arrives
+            yield b'{"question": "'
+            for _ in range(20):
+                yield b"a" * 100_000
+            yield b'"}'
+
+        r = client.post("/api/ask", content=chunks(), headers={"content-type": "application/json"})
+        assert r.status_code == 413
+        r = client.post("/gradio_api/queue/join", content=big)
+        assert r.status_code == 413
+        assert client.post("/api/ask", json={"question": "포괄보조는?"}).status_code == 200

@@ -10,9 +10,9 @@ import fcntl
 import fnmatch
 import logging
 import time
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
-from dataclasses import dataclass
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager, nullcontext
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from langchain_core.embeddings import Embeddings
@@ -177,13 +177,20 @@ def ingest(
     max_bytes: int | None = None,
     prune: bool = False,
     show_progress: bool = False,
+    staged: Mapping[Path, SourceFile] | None = None,
+    locked: bool = False,
 ) -> IngestReport:
+    """`staged`: files read from the key path but indexed as the given source (an upload is
+    indexed under a temporary name, then moved into place). `locked`: the caller holds the
+    ingest lock."""
     started = time.perf_counter()
     report = IngestReport()
     store = indexer.store
-    with ingest_lock(home):
+    read_from = {s.doc_id: path for path, s in (staged or {}).items()}
+    with nullcontext() if locked else ingest_lock(home):
         store.check_compatible()
-        files, rejected = discover(paths, exclude)
+        files, rejected = discover(paths, exclude) if paths else ([], [])
+        files += list((staged or {}).values())
         report.rejected.extend(rejected)
         manifest = store.manifest()
         seen: set[str] = set()
@@ -192,7 +199,7 @@ def ingest(
             seen.add(source.doc_id)
             report.files += 1
             try:
-                file_hash = file_sha256(source.path)
+                file_hash = file_sha256(read_from.get(source.doc_id, source.path))
             except OSError as exc:
                 report.rejected.append(Rejection(str(source.path), f"cannot read: {exc}"))
                 continue
@@ -209,7 +216,10 @@ def ingest(
         bar = _progress_bar(len(todo), show_progress)
         for source, _ in todo:
             try:
-                doc = load_file(source.path, source.doc_id, max_bytes=max_bytes)
+                path = read_from.get(source.doc_id, source.path)
+                doc = load_file(path, source.doc_id, max_bytes=max_bytes)
+                if path != source.path:
+                    doc = replace(doc, source_path=str(source.path.resolve()))
             except LoadError as exc:
                 report.rejected.append(Rejection(str(source.path), str(exc)))
                 _advance_file(bar)

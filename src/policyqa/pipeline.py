@@ -70,16 +70,24 @@ class Pipeline:
         return PolicyRetriever(searcher=self.searcher, k=k or self.settings.top_k, filters=filters)
 
     def ingest(
-        self, paths: Sequence[Path] | None = None, prune: bool = False, show_progress: bool = False
+        self,
+        paths: Sequence[Path] | None = None,
+        prune: bool = False,
+        show_progress: bool = False,
+        **staging: Any,
     ) -> IngestReport:
+        """`staging`: `staged` and `locked` of `ingest.ingest` (the app's uploads)."""
+        if not paths and not staging.get("staged"):
+            paths = [self.settings.corpus]
         return ingest(
-            list(paths or [self.settings.corpus]),
+            list(paths or []),
             self.indexer,
             home=self.settings.home,
             exclude=[p.strip() for p in self.settings.exclude.split(",") if p.strip()],
             max_bytes=int(self.settings.max_file_mb * 1_000_000),
             prune=prune,
             show_progress=show_progress,
+            **staging,
         )
 
     def index_documents(self, docs: Sequence[Document]) -> IngestReport:

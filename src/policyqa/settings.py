@@ -77,6 +77,9 @@ class Settings:
         "App administrators, as for POLICYQA_AUTH: only they may log in to /admin. Required "
         "when POLICYQA_ADMIN is on and the app has a login.",
     )
+    login_attempts: int = _setting(
+        10, "App: failed logins one client may make in a minute; further logins wait (429)."
+    )
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None, **overrides: Any) -> Settings:

@@ -28,6 +28,10 @@ class IndexMismatchError(RuntimeError):
     """The index was built with other embedders than the settings ask for."""
 
 
+class IndexDamagedError(RuntimeError):
+    """The index files cannot be read; the message names the fix."""
+
+
 @dataclass(frozen=True)
 class ManifestEntry:
     doc_id: str
