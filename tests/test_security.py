@@ -434,3 +434,44 @@ def test_request_bodies_are_limited(pipeline: Pipeline) -> None:
         r = client.post("/gradio_api/queue/join", content=big)
         assert r.status_code == 413
         assert client.post("/api/ask", json={"question": "포괄보조는?"}).status_code == 200
+
+
+@pytest.mark.parametrize(
+    ("raw", "message"),
+    [
+        (b'{"question": "q", "filters": {"page": NaN}}', "finite"),
+        (b'{"question": "q", "filters": {"page": Infinity}}', "finite"),
+        (b'{"question": "q", "filters": {"page": [1, "a"]}}', "one kind"),
+        (b'{"question": "q", "filters": {"region": "atlantis"}}', "unknown region"),
+        (b'{"question": "q", "filters": {"region": ["jeju", "mars"]}}', "unknown region"),
+        (
+            b'{"question": "q", "filters": {'
+            + b", ".join(b'"k%d": "v"' % i for i in range(1000))
+            + b"}}",
+            "too many filters",
+        ),
+    ],
+    ids=["nan", "infinity", "mixed-list", "unknown-region", "unknown-in-list", "1000-keys"],
+)
+def test_odd_filters_are_client_errors(pipeline: Pipeline, raw: bytes, message: str) -> None:
+    """Probe 9: these were 500s, and an unknown region was silently ignored."""
+    with _client(build_server(pipeline.settings, pipeline)) as client:
+        r = client.post("/api/ask", content=raw, headers={"content-type": "application/json"})
+        assert r.status_code == 400, r.text
+        assert message in r.json()["error"]
+        ok = client.post("/api/ask", json={"question": "q", "filters": {"region": "jeju"}})
+        assert ok.status_code == 200
+
+
+def test_cli_rejects_an_unknown_region() -> None:
+    from policyqa.retrieve import parse_filters
+
+    assert parse_filters(["region=jeju|nationwide"]) == {"region": ["jeju", "nationwide"]}
+    with pytest.raises(ValueError, match="unknown region"):
+        parse_filters(["region=atlantis"])
+
+
+@pytest.mark.parametrize("path", ["/files/x%00", "/files/budget-ko.md%00.pdf", "/files/%00"])
+def test_files_with_a_nul_byte_is_not_found(pipeline: Pipeline, path: str) -> None:
+    with _client(build_server(pipeline.settings, pipeline)) as client:
+        assert client.get(path).status_code == 404

@@ -594,6 +594,9 @@ def parse_filters(items: Sequence[str]) -> dict[str, Any]:
         if not is_metadata_key(key):
             raise ValueError(f"filter key {key!r} is not a metadata field")
         values = [_typed(v.strip()) for v in value.split("|")]
+        known = {*regions.GROUPS, "nationwide"}
+        if key in REGION_KEYS and any(v not in known for v in values):
+            raise ValueError(f"unknown region in {item!r}; use one of: {', '.join(sorted(known))}")
         previous = filters.get(key)
         if previous is not None:
             values = (previous if isinstance(previous, list) else [previous]) + values

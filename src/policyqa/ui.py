@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import html
 import logging
+import math
 import os
 import re
 import secrets
@@ -31,7 +32,7 @@ from .brief import brief_docx
 from .condense import is_history
 from .models import Passage
 from .pipeline import Pipeline
-from .retrieve import is_metadata_key
+from .retrieve import REGION_KEYS, is_metadata_key
 from .settings import Settings
 
 log = logging.getLogger(__name__)
@@ -295,17 +296,39 @@ def validate_request(history: Any, filters: Any) -> str:
         return ""
     if not isinstance(filters, dict):
         return "'filters' must be an object"
-    scalar = (str, int, float)
+    if len(filters) > MAX_FILTER_KEYS:
+        return f"too many filters (at most {MAX_FILTER_KEYS})"
     for key, value in filters.items():
         if not is_metadata_key(key):
             return f"filter key {key!r} is not a metadata field"
-        ok = isinstance(value, scalar) and not isinstance(value, bool)
-        ok = ok or (
-            isinstance(value, list) and bool(value) and all(isinstance(v, scalar) for v in value)
+        values = value if isinstance(value, list) else [value]
+        ok = (
+            0 < len(values) <= MAX_FILTER_VALUES
+            and all(_filter_scalar(v) for v in values)
+            # Chroma's $in takes one type: a mixed list was a server error.
+            and len({str if isinstance(v, str) else float for v in values}) == 1
         )
         if not ok:
-            return f"filter {key!r} must be a string, a number or a non-empty list of them"
+            return (
+                f"filter {key!r} must be a string, a finite number or a non-empty list of at "
+                f"most {MAX_FILTER_VALUES} of one kind"
+            )
+        if key in REGION_KEYS:
+            unknown = [v for v in values if v not in REGION_IDS]
+            if unknown:
+                return f"unknown region {unknown[0]!r}; use one of: {', '.join(sorted(REGION_IDS))}"
     return ""
+
+
+MAX_FILTER_KEYS = 20
+MAX_FILTER_VALUES = 200
+REGION_IDS = frozenset([*regions.GROUPS, "nationwide"])
+
+
+def _filter_scalar(value: Any) -> bool:
+    if isinstance(value, bool) or not isinstance(value, (str, int, float)):
+        return False
+    return not isinstance(value, float) or math.isfinite(value)
 
 
 def build_app(settings: Settings | None = None, pipeline: Pipeline | None = None) -> Any:
