@@ -475,3 +475,113 @@ def test_cli_rejects_an_unknown_region() -> None:
 def test_files_with_a_nul_byte_is_not_found(pipeline: Pipeline, path: str) -> None:
     with _client(build_server(pipeline.settings, pipeline)) as client:
         assert client.get(path).status_code == 404
+
+
+# -- 8: a damaged index ------------------------------------------------------------------------
+
+
+def _sqlite(settings: Any) -> Path:
+    return settings.home / "chroma" / "chroma.sqlite3"
+
+
+def _damage(settings: Any, how: str) -> None:
+    sqlite = _sqlite(settings)
+    if how == "malformed":
+        data = bytearray(sqlite.read_bytes())
+        data[100:4096] = b"\xff" * (4096 - 100)
+        sqlite.write_bytes(bytes(data))
+    elif how == "zero-byte":
+        sqlite.write_bytes(b"")
+    elif how == "no-hnsw-folder":
+        import shutil
+
+        for folder in sqlite.parent.iterdir():
+            if folder.is_dir():
+                shutil.rmtree(folder)
+
+
+@pytest.mark.parametrize("how", ["malformed", "zero-byte", "no-hnsw-folder"])
+def test_a_damaged_index_is_named_and_reset_works(
+    pipeline: Pipeline, how: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Probe 8: the app exited with a traceback, `reset --yes` failed the same way, a
+    zero-byte database was an empty index, a deleted HNSW folder changed every ranking."""
+    from policyqa import cli
+    from policyqa.store import IndexDamagedError
+
+    settings = pipeline.settings
+    del pipeline  # its Chroma client holds the files
+    _damage(settings, how)
+    fresh = Pipeline(settings, embedder_overrides=make_fakes())
+    with pytest.raises(IndexDamagedError, match=r"damaged .*policyqa reset --yes"):
+        build_server(settings, fresh)
+    args = ["--home", str(settings.home), "--corpus", str(settings.corpus)]
+    assert cli.main([*args, "stats"]) == 2
+    err = capsys.readouterr().err
+    assert "damaged" in err and "policyqa reset --yes" in err and "Traceback" not in err
+    assert cli.main([*args, "reset", "--yes"]) == 0
+    assert not _sqlite(settings).exists()
+
+
+def test_health_runs_a_real_search(pipeline: Pipeline, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Probe 8: a truncated HNSW file left /api/health "ok" while every question failed."""
+    with _client(build_server(pipeline.settings, pipeline)) as client:
+        assert client.get("/api/health").json()["status"] == "ok"
+
+        def broken(*args: Any, **kwargs: Any) -> Any:
+            raise RuntimeError("Cannot read HNSW index")
+
+        monkeypatch.setattr(pipeline.store, "query", broken)
+        pipeline.searcher.forget_questions()
+        r = client.get("/api/health")
+        assert r.status_code == 503 and r.json()["status"] == "error"
+        assert "HNSW" not in r.text
+
+
+def test_reset_waits_for_no_ingest(pipeline: Pipeline, capsys: pytest.CaptureFixture[str]) -> None:
+    """Probe 9: reset took no lock and could delete the index under a running ingest."""
+    from policyqa import cli
+    from policyqa.ingest import ingest_lock
+
+    settings = pipeline.settings
+    args = ["--home", str(settings.home), "--corpus", str(settings.corpus)]
+    with ingest_lock(settings.home):
+        assert cli.main([*args, "reset", "--yes"]) == 2
+    assert "another ingest is running" in capsys.readouterr().err
+    assert _sqlite(settings).exists() and pipeline.store.manifest()
+
+
+# -- 9: links, normalisation -------------------------------------------------------------------
+
+
+def test_a_link_out_of_the_corpus_is_refused(pipeline: Pipeline, tmp_path: Path) -> None:
+    secret = tmp_path / "passwd.txt"
+    secret.write_text("root:x:0:0:SECRET-ROOT:/root:/bin/bash\n", encoding="utf-8")
+    link = pipeline.settings.corpus / "passwd.txt"
+    link.symlink_to(secret)
+    inside = pipeline.settings.corpus / "alias.md"
+    inside.symlink_to(pipeline.settings.corpus / "budget-en.md")  # a link that stays inside
+    report = pipeline.ingest()
+    assert [(Path(r.path).name, r.reason) for r in report.rejected] == [
+        ("passwd.txt", "a link to a file outside the folder")
+    ]
+    assert "passwd.txt" not in pipeline.store.manifest() and "alias.md" in pipeline.store.manifest()
+    assert all("SECRET-ROOT" not in p.chunk.text for p in pipeline.search("root bash", 10))
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "포괄\u200b보조는 2026년에 얼마로 늘어나나요?",
+        "포괄보조는 ２０２６년에 얼마로 늘어나나요?",
+        "How much do ｂｌｏｃｋ ｇｒａｎｔｓ grow by 2026?",
+        "How much do block\u200b grants grow by 2026?",
+    ],
+    ids=["zero-width-in-word", "full-width-digits", "full-width-latin", "zero-width-after"],
+)
+def test_invisible_and_full_width_characters_do_not_cause_refusals(
+    pipeline: Pipeline, question: str
+) -> None:
+    answer = pipeline.ask(question)
+    assert answer.answered, answer.text
+    assert "10.6" in answer.text

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import shutil
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -16,7 +17,7 @@ from .ingest import IngestLockedError
 from .llm import LLMError
 from .models import Passage
 from .settings import Settings, SettingsError, add_setting_flags, settings_from_args
-from .store import IndexMismatchError
+from .store import IndexDamagedError, IndexMismatchError
 
 log = logging.getLogger("policyqa")
 
@@ -100,6 +101,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         SettingsError,
         EmbedderError,
         IndexMismatchError,
+        IndexDamagedError,
         IngestLockedError,
         LLMError,
         ValueError,
@@ -190,12 +192,33 @@ def cmd_reset(args: argparse.Namespace, settings: Settings) -> int:
         if answer.strip().lower() not in {"y", "yes"}:
             print("nothing deleted")
             return 1
-    pipeline = _pipeline(settings)
-    deleted = pipeline.store.reset()
-    cache = settings.home / "lexical" / f"{settings.collection}.pkl"
-    cache.unlink(missing_ok=True)
+    from .ingest import ingest_lock
+
+    # Under the ingest lock: a reset in the middle of an ingest would leave half an index.
+    with ingest_lock(settings.home):
+        for suffix in (".jsonl", ".pkl"):  # .pkl: the cache of older versions
+            (settings.home / "lexical" / f"{settings.collection}{suffix}").unlink(missing_ok=True)
+        folder = settings.home / "chroma"
+        if not settings.chroma_url and not _chroma_opens(folder):
+            # A damaged index cannot be opened to delete its collections: remove its files.
+            shutil.rmtree(folder, ignore_errors=True)
+            print(f"deleted the damaged index folder {folder}")
+            return 0
+        deleted = _pipeline(settings).store.reset()
     print(f"deleted {len(deleted)} collections" + (f": {', '.join(deleted)}" if deleted else ""))
     return 0
+
+
+def _chroma_opens(folder: Path) -> bool:
+    """Whether the embedded Chroma database in `folder` can be read (checked without Chroma:
+    opening a damaged one can fail in many ways)."""
+    from .store import check_embedded
+
+    try:
+        check_embedded(folder)
+    except Exception:
+        return False
+    return True
 
 
 def cmd_eval_retrieval(args: argparse.Namespace, settings: Settings) -> int:

@@ -53,8 +53,13 @@ def discover(
             candidates = [
                 (p, p.relative_to(root).as_posix()) for p in sorted(root.rglob("*")) if p.is_file()
             ]
+        inside = root.resolve() if root.is_dir() else root.parent.resolve()
         for path, doc_id in candidates:
             parts = Path(doc_id).parts
+            if not path.resolve().is_relative_to(inside):
+                # A link to /etc/passwd would be indexed, quoted and served as a document.
+                rejected.append(Rejection(str(path), "a link to a file outside the folder"))
+                continue
             try:
                 doc_id.encode("utf-8")
             except UnicodeEncodeError:

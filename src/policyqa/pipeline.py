@@ -59,7 +59,7 @@ class Pipeline:
     @cached_property
     def searcher(self) -> HybridSearcher:
         self.store.check_compatible()
-        cache = self.settings.home / "lexical" / f"{self.settings.collection}.pkl"
+        cache = self.settings.home / "lexical" / f"{self.settings.collection}.jsonl"
         return HybridSearcher(
             self.store, self.embedders, cache_path=cache, candidates=self.settings.candidates
         )

@@ -594,6 +594,16 @@ def build_server(settings: Settings | None = None, pipeline: Pipeline | None = N
         media = "application/pdf" if path.suffix.lower() == ".pdf" else "text/plain; charset=utf-8"
         return FileResponse(path, media_type=media, content_disposition_type="inline")
 
+    from .store import IndexDamagedError, IndexMismatchError, damaged
+
+    try:  # a damaged vector index opens and counts, but fails here
+        pipeline.search("health check", 1)
+    except (IndexMismatchError, IndexDamagedError):
+        raise
+    except Exception as exc:
+        raise IndexDamagedError(
+            damaged(settings.home / "chroma", f"a test search failed: {type(exc).__name__}")
+        ) from exc
     blocked = [str(Path(settings.home).resolve()), str(Path(settings.corpus).resolve())]
     if admin_on:
         admin_demo = build_admin_app(settings, pipeline, Path(get_upload_folder())).queue(
