@@ -585,3 +585,66 @@ def test_invisible_and_full_width_characters_do_not_cause_refusals(
     answer = pipeline.ask(question)
     assert answer.answered, answer.text
     assert "10.6" in answer.text
+
+
+# -- 4: PDF decompression bombs ----------------------------------------------------------------
+
+
+def _bomb(path: Path, pages: int, stream_mb: float) -> Path:
+    """A PDF whose pages each hold one Flate content stream of `stream_mb` MB of spaces: tiny on
+    disk, large when read."""
+    import zlib
+
+    from pypdf import PdfWriter
+    from pypdf.generic import DecodedStreamObject, DictionaryObject, NameObject
+
+    writer = PdfWriter()
+    body = b"BT /F1 12 Tf 72 720 Td (bomb) Tj ET\n" + b" " * int(stream_mb * 1_000_000)
+    packed = zlib.compress(body, 9)
+    for _ in range(pages):
+        page = writer.add_blank_page(612, 792)
+        stream = DecodedStreamObject()
+        stream._data = packed
+        stream[NameObject("/Filter")] = NameObject("/FlateDecode")
+        page[NameObject("/Contents")] = writer._add_object(stream)
+        font = DictionaryObject(
+            {
+                NameObject("/Type"): NameObject("/Font"),
+                NameObject("/Subtype"): NameObject("/Type1"),
+                NameObject("/BaseFont"): NameObject("/Helvetica"),
+            }
+        )
+        fonts = DictionaryObject({NameObject("/F1"): font})
+        page[NameObject("/Resources")] = DictionaryObject({NameObject("/Font"): fonts})
+    with path.open("wb") as handle:
+        writer.write(handle)
+    return path
+
+
+def test_a_pdf_decompression_bomb_is_refused_in_a_worker(pipeline: Pipeline) -> None:
+    """Probe 4: many pages each just under pypdf's stream cap ran for minutes and gigabytes in
+    the app's process. The worker stops at the total decompressed bytes; the app's memory is
+    not the worker's."""
+    import resource
+
+    settings = pipeline.settings.replace(pdf_decompressed_mb=50)
+    bomb = _bomb(settings.corpus / "bomb.pdf", pages=12, stream_mb=8)
+    assert bomb.stat().st_size < 1_000_000
+    before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    report = Pipeline(settings, embedder_overrides=make_fakes()).ingest()
+    assert [(Path(r.path).name, "more than 50 MB" in r.reason) for r in report.rejected] == [
+        ("bomb.pdf", True)
+    ], report.rejected
+    grown_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before
+    assert grown_kb < 200_000  # 96 MB decompressed happened in the worker, not here
+
+
+def test_a_pdf_worker_over_its_memory_or_time_is_stopped(pipeline: Pipeline) -> None:
+    from policyqa.load import LoadError
+    from policyqa.pdfworker import PdfLimits, load_isolated
+
+    bomb = _bomb(pipeline.settings.corpus / "bomb.pdf", pages=4, stream_mb=60)
+    with pytest.raises(LoadError, match=r"memory|stopped"):
+        load_isolated(bomb, "bomb.pdf", limits=PdfLimits(memory_mb=300, decompressed_mb=10_000))
+    with pytest.raises(LoadError, match="longer than"):
+        load_isolated(bomb, "bomb.pdf", limits=PdfLimits(decompressed_mb=10_000, seconds=0.01))

@@ -18,8 +18,9 @@ from pathlib import Path
 from langchain_core.embeddings import Embeddings
 
 from .embed import EmbedderSpec
-from .load import SUPPORTED_SUFFIXES, LoadError, file_sha256, load_file
+from .load import SUPPORTED_SUFFIXES, LoadError, file_sha256
 from .models import Chunk, Document, IngestReport, Rejection
+from .pdfworker import PdfLimits, load_isolated
 from .split import split_document, split_signature
 from .store import IndexMismatchError, Store
 
@@ -184,6 +185,7 @@ def ingest(
     show_progress: bool = False,
     staged: Mapping[Path, SourceFile] | None = None,
     locked: bool = False,
+    pdf_limits: PdfLimits | None = None,
 ) -> IngestReport:
     """`staged`: files read from the key path but indexed as the given source (an upload is
     indexed under a temporary name, then moved into place). `locked`: the caller holds the
@@ -222,7 +224,7 @@ def ingest(
         for source, _ in todo:
             try:
                 path = read_from.get(source.doc_id, source.path)
-                doc = load_file(path, source.doc_id, max_bytes=max_bytes)
+                doc = load_isolated(path, source.doc_id, max_bytes=max_bytes, limits=pdf_limits)
                 if path != source.path:
                     doc = replace(doc, source_path=str(source.path.resolve()))
             except LoadError as exc:

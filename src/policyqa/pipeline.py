@@ -15,6 +15,7 @@ from .condense import Turn
 from .embed import EmbedderSpec, load_embeddings, parse_embedders
 from .ingest import Indexer, index_documents, ingest
 from .models import Document, IngestReport, Passage
+from .pdfworker import PdfLimits
 from .retrieve import HybridSearcher, PolicyRetriever
 from .settings import Settings
 from .store import Store, make_client
@@ -87,6 +88,11 @@ class Pipeline:
             max_bytes=int(self.settings.max_file_mb * 1_000_000),
             prune=prune,
             show_progress=show_progress,
+            pdf_limits=PdfLimits(
+                self.settings.pdf_memory_mb,
+                self.settings.pdf_decompressed_mb,
+                self.settings.pdf_seconds,
+            ),
             **staging,
         )
 

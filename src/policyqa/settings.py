@@ -77,6 +77,17 @@ class Settings:
         "App administrators, as for POLICYQA_AUTH: only they may log in to /admin. Required "
         "when POLICYQA_ADMIN is on and the app has a login.",
     )
+    pdf_memory_mb: int = _setting(
+        2048,
+        "Memory (MB) the worker process that reads one PDF may use; past it the file is refused.",
+    )
+    pdf_decompressed_mb: int = _setting(
+        1000,
+        "Bytes (MB) one PDF's streams may decompress to in total; past it the file is refused.",
+    )
+    pdf_seconds: float = _setting(
+        300.0, "Seconds the worker process may take to read one PDF; past it the file is refused."
+    )
     login_attempts: int = _setting(
         10, "App: failed logins one client may make in a minute; further logins wait (429)."
     )
