@@ -51,7 +51,7 @@ def step(args: argparse.Namespace) -> dict[str, Any]:
     from policyqa.pipeline import Pipeline
 
     settings = settings_for(args)
-    cache = settings.home / "lexical" / f"{settings.collection}.pkl"
+    cache = settings.home / "lexical" / f"{settings.collection}.jsonl"
     out: dict[str, Any] = {"step": args.step}
     if args.step == "cold" and cache.exists():
         cache.unlink()

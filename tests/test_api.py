@@ -53,9 +53,7 @@ def pipeline(tmp_path_factory: pytest.TempPathFactory) -> Pipeline:
 
 @pytest.fixture(scope="module")
 def app(pipeline: Pipeline) -> Any:
-    with pytest.MonkeyPatch.context() as mp:
-        mp.delenv("POLICYQA_AUTH", raising=False)
-        return build_server(pipeline=pipeline)
+    return build_server(pipeline=pipeline)
 
 
 @pytest.fixture(scope="module")
@@ -333,9 +331,7 @@ def _basic(user: str, password: str) -> dict[str, str]:
 
 @pytest.fixture(scope="module")
 def auth_client(pipeline: Pipeline) -> Iterator[TestClient]:
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("POLICYQA_AUTH", "user:secret")
-        server = build_server(pipeline=pipeline)
+    server = build_server(pipeline.settings.replace(auth="user:secret"), pipeline)
     with _client(server) as c:
         yield c
 
@@ -363,9 +359,10 @@ def test_auth_accepts_basic_credentials(auth_client: TestClient) -> None:
     assert r.json()["answered"] is True
 
 
-def test_auth_protects_files_but_not_health(auth_client: TestClient) -> None:
+def test_auth_protects_files_and_health(auth_client: TestClient) -> None:
     assert auth_client.get("/files/budget-ko.md").status_code == 401
     r = auth_client.get("/files/budget-ko.md", headers=_basic("user", "secret"))
     assert r.status_code == 200
-    health = auth_client.get("/api/health")
+    assert auth_client.get("/api/health").status_code == 401
+    health = auth_client.get("/api/health", headers=_basic("user", "secret"))
     assert health.status_code == 200 and health.json()["status"] == "ok"

@@ -75,10 +75,9 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     report = pipeline.ingest()
     assert not report.rejected and HOSTILE_NAME in pipeline.store.manifest()
     with pytest.MonkeyPatch.context() as mp:
-        mp.delenv("POLICYQA_AUTH", raising=False)
-        mp.setenv("POLICYQA_ADMIN", "1")  # the admin tab lists the documents too
         mp.setenv("GRADIO_TEMP_DIR", str(root / "gradio"))
-        app = build_server(pipeline=pipeline)
+        # The admin page lists the documents too.
+        app = build_server(settings.replace(admin=True), pipeline)
     port = free_port()
     uv = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
     thread = threading.Thread(target=uv.run, daemon=True)

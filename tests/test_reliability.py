@@ -29,6 +29,7 @@ from pypdf import PageObject, PdfReader, PdfWriter
 
 from policyqa.answering.answer import MAX_QUESTION_CHARS, AnswerError
 from policyqa.app import cli
+from policyqa.app.admin import DocumentAdmin
 from policyqa.app.web import ChatApp, build_app, build_server, render_answer, render_sources
 from policyqa.core.settings import Settings
 from policyqa.index.store import Store
@@ -866,7 +867,6 @@ ODD_QUESTIONS = {
     "punctuation": "?!?... ,,, ;; --- ***",
     "emoji": "🙂🙂🎉 👍🏽‍👩‍👩‍👧",
     "rtl": "ما هي الميزانية؟ מה התקציב? \u202eevil\u202c \u200f",
-    "zero-width": "\u200d\u2060\u00ad\u200b",
     "combining": "a\u0301\u0302\u0303 e\u0300",
     "at-limit": "포괄보조 " + "가" * (MAX_QUESTION_CHARS - 5),
     "markdown-html": "<script>alert(1)</script> **포괄보조** [x](javascript:alert(1))",
@@ -890,10 +890,19 @@ def test_assistant_answers_or_refuses_odd_questions(served: Pipeline, question: 
         ("   \n\t ", "empty"),
         ("\u00a0\u3000\u2003", "empty"),
         ("\x00\x01\x02", "empty"),
+        ("\u200d\u2060\u00ad\u200b", "empty"),  # invisible characters are dropped
         ("가" * 100_000, "too long"),
         ("포괄보조 " * (MAX_QUESTION_CHARS // 5 + 1), "too long"),
     ],
-    ids=["empty", "whitespace", "unicode-spaces", "control-only", "100kB", "over-limit"],
+    ids=[
+        "empty",
+        "whitespace",
+        "unicode-spaces",
+        "control-only",
+        "zero-width",
+        "100kB",
+        "over-limit",
+    ],
 )
 def test_assistant_rejects_unaskable_questions_clearly(
     served: Pipeline, question: str, message: str
@@ -904,10 +913,7 @@ def test_assistant_rejects_unaskable_questions_clearly(
 
 @pytest.fixture(scope="module")
 def client(served: Pipeline) -> Iterator[TestClient]:
-    with pytest.MonkeyPatch.context() as mp:
-        mp.delenv("POLICYQA_AUTH", raising=False)
-        mp.delenv("POLICYQA_ADMIN", raising=False)
-        app = build_server(pipeline=served)
+    app = build_server(pipeline=served)
     with TestClient(app, raise_server_exceptions=False) as c:
         yield c
 
@@ -1077,18 +1083,23 @@ def _upload_components(demo: Any) -> list[Any]:
     return [b for b in demo.blocks.values() if isinstance(b, gr.File) and b.elem_id == "upload"]
 
 
+def _elem_ids(config: dict[str, Any]) -> set[str]:
+    return {c["props"].get("elem_id") for c in config["components"]}
+
+
 @pytest.mark.parametrize(("value", "expected"), [(None, 0), ("0", 0), ("false", 0), ("1", 1)])
 def test_admin_upload_only_with_policyqa_admin(
-    served: Pipeline, monkeypatch: pytest.MonkeyPatch, value: str | None, expected: int
+    served: Pipeline, value: str | None, expected: int
 ) -> None:
-    if value is None:
-        monkeypatch.delenv("POLICYQA_ADMIN", raising=False)
-    else:
-        monkeypatch.setenv("POLICYQA_ADMIN", value)
-    demo = build_app(pipeline=served)
-    assert len(_upload_components(demo)) == expected
-    config = json.dumps(demo.get_config_file(), default=str)
-    assert ('"elem_id": "upload"' in config) == bool(expected)
+    env = {} if value is None else {"POLICYQA_ADMIN": value}
+    settings = served.settings.replace(admin=Settings.from_env(env).admin)
+    with TestClient(build_server(settings, served), raise_server_exceptions=False) as c:
+        assert "upload" not in _elem_ids(c.get("/config").json())
+        admin = c.get("/admin/config")
+        assert (admin.status_code == 200) == bool(expected)
+        assert expected == 0 or "upload" in _elem_ids(admin.json())
+    demo = build_app(settings, served)
+    assert len(_upload_components(demo)) == 0
 
 
 @pytest.fixture
@@ -1099,34 +1110,38 @@ def gradio_tmp(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     return folder
 
 
-def _upload(client: TestClient, name: str, data: bytes) -> Any:
-    return client.post("/gradio_api/upload", files={"files": (name, data)})
+def _upload(client: TestClient, name: str, data: bytes, prefix: str = "/admin") -> Any:
+    return client.post(f"{prefix}/gradio_api/upload", files={"files": (name, data)})
 
 
 def test_gradio_ui_needs_login_when_auth_is_set(
     served: Pipeline, monkeypatch: pytest.MonkeyPatch, gradio_tmp: Path
 ) -> None:
-    monkeypatch.setenv("POLICYQA_AUTH", "admin:s3cret")
-    monkeypatch.setenv("POLICYQA_ADMIN", "1")
-    with TestClient(build_server(pipeline=served), raise_server_exceptions=False) as c:
-        assert c.get("/config").status_code == 401
-        assert c.get("/gradio_api/info").status_code == 401
-        assert _upload(c, "x.md", b"# x\n").status_code == 401
+    settings = served.settings.replace(auth="user:pw", admins="admin:s3cret", admin=True)
+    with TestClient(build_server(settings, served), raise_server_exceptions=False) as c:
+        for prefix in ("", "/admin"):
+            assert c.get(f"{prefix}/config").status_code == 401
+            assert c.get(f"{prefix}/gradio_api/info").status_code == 401
+            assert _upload(c, "x.md", b"# x\n", prefix).status_code == 401
         assert c.post("/api/ask", json={"question": "포괄보조"}).status_code == 401
         bad = c.post("/login", data={"username": "admin", "password": "wrong"})
         assert bad.status_code >= 400
         assert c.get("/config").status_code == 401
-        ok = c.post("/login", data={"username": "admin", "password": "s3cret"})
+        ok = c.post("/login", data={"username": "user", "password": "pw"})
         assert ok.status_code == 200
         assert c.get("/config").status_code == 200
+        assert c.get("/admin/config").status_code == 401  # a user is no administrator
+        assert c.post("/admin/login", data={"username": "user", "password": "pw"}).is_error
+        ok = c.post("/admin/login", data={"username": "admin", "password": "s3cret"})
+        assert ok.status_code == 200
+        assert c.get("/admin/config").status_code == 200
         assert _upload(c, "x.md", b"# x\n").status_code == 200
 
 
 def test_gradio_upload_size_limit_and_names(
     served: Pipeline, monkeypatch: pytest.MonkeyPatch, gradio_tmp: Path
 ) -> None:
-    monkeypatch.delenv("POLICYQA_AUTH", raising=False)
-    settings = served.settings.replace(max_file_mb=1.0)
+    settings = served.settings.replace(max_file_mb=1.0, admin=True)
     with TestClient(
         build_server(settings=settings, pipeline=served), raise_server_exceptions=False
     ) as c:
@@ -1149,8 +1164,7 @@ def test_gradio_upload_size_limit_and_names(
 def test_gradio_upload_limit_below_one_megabyte(
     served: Pipeline, monkeypatch: pytest.MonkeyPatch, gradio_tmp: Path
 ) -> None:
-    monkeypatch.delenv("POLICYQA_AUTH", raising=False)
-    settings = served.settings.replace(max_file_mb=0.5)
+    settings = served.settings.replace(max_file_mb=0.5, admin=True)
     with TestClient(
         build_server(settings=settings, pipeline=served), raise_server_exceptions=False
     ) as c:
@@ -1168,7 +1182,7 @@ def test_upload_during_another_ingest_says_so(fake_pipeline: Pipeline, tmp_path:
     source = tmp_path / "new.md"
     source.write_text("# New\n\nNew ferry notes.\n", encoding="utf-8")
     with ingest_lock(fake_pipeline.settings.home):
-        result = ChatApp(fake_pipeline).upload([str(source)])
+        result = DocumentAdmin(fake_pipeline).upload([str(source)])
     assert "another ingest" in result
     assert "| new.md | indexed |" not in result
 
@@ -1183,7 +1197,6 @@ def _failing(message: str) -> Callable[..., Any]:
 def test_api_errors_carry_no_stack_trace_or_detail(
     fake_pipeline: Pipeline, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.delenv("POLICYQA_AUTH", raising=False)
     secret = "boom at /srv/secret/config.toml"
     app = build_server(pipeline=fake_pipeline)
     monkeypatch.setattr(fake_pipeline, "ask", _failing(secret))
@@ -1193,7 +1206,7 @@ def test_api_errors_carry_no_stack_trace_or_detail(
         assert r.json() == {"error": "internal error (logged)"}
         monkeypatch.setattr(fake_pipeline.store, "manifest", _failing(secret))
         for response in (c.get("/api/health"), c.get("/files/anything.pdf")):
-            assert response.status_code == 500
+            assert response.status_code in (500, 503)
             _no_traceback(response.text)
             assert "secret" not in response.text and "RuntimeError" not in response.text
 

@@ -161,24 +161,46 @@ def test_bm25_scores_equal_bm25s_own() -> None:
 
 
 def test_lexical_cache_shares_token_strings_and_ignores_old_versions(tmp_path: Path) -> None:
-    import pickle
+    from policyqa.index.lexcache import ChunkAnalysis, LexicalCache, _write_cache
+    from policyqa.retrieval.crosslang import TermPair
 
-    from policyqa.index.lexcache import ChunkAnalysis, LexicalCache
-
-    path = tmp_path / "lexical.pkl"
-    # As unpickling gives them: every occurrence its own string object.
+    path = tmp_path / "lexical.jsonl"
     entries = {
-        f"h{i}": ChunkAnalysis(["".join(["예", "산"]), "".join(["교", "통"])], (), frozenset())
+        f"h{i}": ChunkAnalysis(
+            ["".join(["예", "산"]), "".join(["교", "통"])],
+            (TermPair("예산", "budget", "corpus"),),
+            frozenset({"jeju"}),
+        )
         for i in range(3)
     }
-    path.write_bytes(pickle.dumps({"version": LexicalCache.VERSION, "entries": entries}))
+    _write_cache(path, {"version": LexicalCache.VERSION, "entries": entries})
     cache = LexicalCache(path)
     first, second = cache.get("h0"), cache.get("h1")
     assert first is not None and second is not None
-    assert first.tokens == ["예산", "교통"] and first.tokens[0] is second.tokens[0]
+    assert first == entries["h0"]
+    assert first.tokens[0] is second.tokens[0]  # read tokens are interned
     # a file of an older version holds tokens of older rules: its chunks are analysed again
-    path.write_bytes(pickle.dumps({"version": LexicalCache.VERSION - 1, "entries": entries}))
+    _write_cache(path, {"version": LexicalCache.VERSION - 1, "entries": entries})
     assert LexicalCache(path).get("h0") is None
+
+
+def test_a_planted_pickle_as_lexical_cache_runs_no_code(tmp_path: Path) -> None:
+    """Issue 19, probe 9: the cache was a pickle, so a planted file ran code when loaded."""
+    import pickle
+
+    from policyqa.retrieval.searcher import LexicalCache
+
+    marker = tmp_path / "ran"
+
+    class Exploit:
+        def __reduce__(self) -> tuple[object, ...]:
+            return (Path.touch, (marker,))
+
+    path = tmp_path / "lexical.jsonl"
+    payload = {"version": LexicalCache.VERSION, "entries": {}, "x": Exploit()}
+    path.write_bytes(pickle.dumps(payload))
+    assert LexicalCache(path).get("h0") is None
+    assert not marker.exists()
 
 
 def test_acronyms_keep_their_capitals() -> None:

@@ -109,7 +109,9 @@ def test_collapse_joins_whitespace_runs_and_strips() -> None:
 
 
 def test_clean_question_removes_control_and_zero_width_characters() -> None:
-    assert clean_question("a\x00b\u200bc\x7fd\ufeffe") == "a b c d e"
+    # control characters become spaces; invisible ones join what they split ("포괄\u200b보조")
+    assert clean_question("a\x00b\u200bc\x7fd\ufeffe") == "a bc de"
+    assert clean_question("포괄\u200b보조") == "포괄보조"
 
 
 def test_clean_question_collapses_whitespace() -> None:

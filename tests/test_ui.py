@@ -11,18 +11,19 @@ from typing import Any
 
 import pytest
 
-from policyqa.answering.assistant import Answer
+from policyqa.answering.answer import Answer
 from policyqa.answering.verify import Citation
+from policyqa.app.admin import DocumentAdmin, safe_upload_name
+from policyqa.app.auth import parse_auth
 from policyqa.app.web import (
     ChatApp,
+    build_admin_app,
     build_app,
     esc,
     file_url,
-    parse_auth,
     render_answer,
     render_passages,
     render_sources,
-    safe_upload_name,
 )
 from policyqa.core.models import Chunk, Passage
 from policyqa.core.settings import Settings
@@ -279,7 +280,7 @@ def test_parse_auth(tmp_path: Path) -> None:
             parse_auth(bad)
 
 
-# -- ChatApp: upload and remove --------------------------------------------------------------
+# -- DocumentAdmin: upload and remove --------------------------------------------------------------
 
 
 def _files_outside(tmp_path: Path, *skip: Path) -> set[Path]:
@@ -289,7 +290,7 @@ def _files_outside(tmp_path: Path, *skip: Path) -> set[Path]:
 
 
 def test_upload_indexes_a_markdown_file(indexed: Pipeline, uploads: Path) -> None:
-    app = ChatApp(indexed)
+    app = DocumentAdmin(indexed)
     source = uploads / "jeju-ko.md"
     source.write_text("# 제주\n\n제주특별자치도는 2006년 출범했다.\n", encoding="utf-8")
     result = app.upload([str(source)])
@@ -304,7 +305,7 @@ def test_upload_indexes_a_markdown_file(indexed: Pipeline, uploads: Path) -> Non
 
 
 def test_upload_rejects_unsupported_and_fake_pdf(indexed: Pipeline, uploads: Path) -> None:
-    app = ChatApp(indexed)
+    app = DocumentAdmin(indexed)
     exe = uploads / "tool.exe"
     exe.write_bytes(b"MZ\x90\x00")
     double = uploads / "x.pdf.exe"
@@ -325,7 +326,7 @@ def test_upload_rejects_unsupported_and_fake_pdf(indexed: Pipeline, uploads: Pat
 def test_upload_removes_a_pdf_that_cannot_be_read(indexed: Pipeline, uploads: Path) -> None:
     broken = uploads / "broken.pdf"
     broken.write_bytes(b"%PDF-1.4\n garbage, no objects")
-    result = ChatApp(indexed).upload([str(broken)])
+    result = DocumentAdmin(indexed).upload([str(broken)])
     assert "| broken.pdf | rejected |" in result
     assert not (indexed.settings.corpus / "broken.pdf").exists()
     assert "broken.pdf" not in indexed.store.manifest()
@@ -338,7 +339,7 @@ def test_upload_rejects_files_over_the_size_limit(
     pipeline = Pipeline(small, embedder_overrides=dict(fakes))
     big = uploads / "big.md"
     big.write_text("# Big\n\n" + "word " * 400, encoding="utf-8")
-    result = ChatApp(pipeline).upload([str(big)])
+    result = DocumentAdmin(pipeline).upload([str(big)])
     assert "| big.md | rejected |" in result and "over the limit" in result
     assert not (small.corpus / "big.md").exists()
 
@@ -346,7 +347,7 @@ def test_upload_rejects_files_over_the_size_limit(
 def test_upload_never_writes_outside_the_corpus(
     indexed: Pipeline, uploads: Path, tmp_path: Path
 ) -> None:
-    app = ChatApp(indexed)
+    app = DocumentAdmin(indexed)
     (uploads / "sub").mkdir()
     (uploads / "evil.md").write_text("# Evil\n\nBlock grants are evil.\n", encoding="utf-8")
     corpus, home = indexed.settings.corpus, indexed.settings.home
@@ -364,13 +365,13 @@ def test_upload_of_an_excluded_name_is_not_reported_as_indexed(
 ) -> None:
     readme = uploads / "README.md"
     readme.write_text("# 제주\n\n제주특별자치도는 2006년 출범했다.\n", encoding="utf-8")
-    result = ChatApp(indexed).upload([str(readme)])
+    result = DocumentAdmin(indexed).upload([str(readme)])
     reported = "| README.md | indexed |" in result
     assert reported == ("README.md" in indexed.store.manifest()), result
 
 
 def test_remove_unindexes_and_archives_the_file(indexed: Pipeline) -> None:
-    app = ChatApp(indexed)
+    app = DocumentAdmin(indexed)
     content = (indexed.settings.corpus / "budget-ko.md").read_bytes()
     result = app.remove("budget-ko.md")
     assert "Removed budget-ko.md" in result
@@ -389,7 +390,7 @@ def test_removed_document_is_not_cited_afterwards(
     # A long refresh interval makes the timing deterministic: the app's own change must show
     # at once, whatever the interval that throttles checks for other writers.
     monkeypatch.setattr(retrieve, "_REFRESH_SECONDS", 3600.0)
-    app = ChatApp(indexed)
+    app = DocumentAdmin(indexed)
     before = indexed.ask(QUESTION_KO)
     assert "budget-ko.md" in {c.doc for c in before.citations}
     app.remove("budget-ko.md")
@@ -399,7 +400,7 @@ def test_removed_document_is_not_cited_afterwards(
 
 
 def test_remove_keeps_every_archived_version(indexed: Pipeline, uploads: Path) -> None:
-    app = ChatApp(indexed)
+    app = DocumentAdmin(indexed)
     first = (indexed.settings.corpus / "budget-ko.md").read_text(encoding="utf-8")
     app.remove("budget-ko.md")
     second = uploads / "budget-ko.md"
@@ -501,23 +502,16 @@ def test_briefing(chat_app: ChatApp) -> None:
 # -- the Gradio app --------------------------------------------------------------------------
 
 
-def test_app_builds_on_an_empty_index(
-    fake_pipeline: Pipeline, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.delenv("POLICYQA_ADMIN", raising=False)
+def test_app_builds_on_an_empty_index(fake_pipeline: Pipeline) -> None:
     assert build_app(pipeline=fake_pipeline) is not None
 
 
-@pytest.mark.parametrize("admin", [None, "1"])
-def test_app_builds_with_and_without_admin(
-    shared: Pipeline, monkeypatch: pytest.MonkeyPatch, admin: str | None
-) -> None:
-    if admin is None:
-        monkeypatch.delenv("POLICYQA_ADMIN", raising=False)
-    else:
-        monkeypatch.setenv("POLICYQA_ADMIN", admin)
-    demo = build_app(pipeline=shared)
+@pytest.mark.parametrize("admin", [False, True])
+def test_app_never_holds_the_administration(shared: Pipeline, admin: bool) -> None:
+    demo = build_app(shared.settings.replace(admin=admin), shared)
     config = json.dumps(demo.get_config_file(), default=str, ensure_ascii=False)
     assert "Chat / 대화" in config
-    assert ("Documents (admin)" in config) == (admin is not None)
+    assert "Documents (admin)" not in config and '"upload"' not in config
     assert "budget-ko.md" in config  # the document filter lists the index
+    admin_config = json.dumps(build_admin_app(pipeline=shared).get_config_file(), default=str)
+    assert '"elem_id": "upload"' in admin_config and "budget-ko.md" in admin_config

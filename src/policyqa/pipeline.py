@@ -21,6 +21,7 @@ from policyqa.domain import DomainPack, load_domain
 from policyqa.index.embed import EmbedderSpec, load_embeddings, parse_embedders
 from policyqa.index.store import Store, make_client
 from policyqa.ingest.indexer import Indexer, index_documents, ingest
+from policyqa.ingest.pdfworker import PdfLimits
 from policyqa.retrieval.langchain import PolicyRetriever
 from policyqa.retrieval.searcher import HybridSearcher
 
@@ -68,7 +69,7 @@ class Pipeline:
     def searcher(self) -> HybridSearcher:
         self.store.check_compatible()
         # Chunk analyses include the domain's areas: one cache file per domain pack.
-        name = f"{self.settings.collection}-{self.domain.name}.pkl"
+        name = f"{self.settings.collection}-{self.domain.name}.jsonl"
         return HybridSearcher(
             self.store,
             self.embedders,
@@ -83,16 +84,29 @@ class Pipeline:
         return PolicyRetriever(searcher=self.searcher, k=k or self.settings.top_k, filters=filters)
 
     def ingest(
-        self, paths: Sequence[Path] | None = None, prune: bool = False, show_progress: bool = False
+        self,
+        paths: Sequence[Path] | None = None,
+        prune: bool = False,
+        show_progress: bool = False,
+        **staging: Any,
     ) -> IngestReport:
+        """`staging`: `staged` and `locked` of `ingest.ingest` (the app's uploads)."""
+        if not paths and not staging.get("staged"):
+            paths = [self.settings.corpus]
         return ingest(
-            list(paths or [self.settings.corpus]),
+            list(paths or []),
             self.indexer,
             home=self.settings.home,
             exclude=[p.strip() for p in self.settings.exclude.split(",") if p.strip()],
             max_bytes=int(self.settings.max_file_mb * 1_000_000),
             prune=prune,
             show_progress=show_progress,
+            pdf_limits=PdfLimits(
+                self.settings.pdf_memory_mb,
+                self.settings.pdf_decompressed_mb,
+                self.settings.pdf_seconds,
+            ),
+            **staging,
         )
 
     def index_documents(self, docs: Sequence[Document]) -> IngestReport:

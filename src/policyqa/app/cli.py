@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import shutil
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -14,7 +15,7 @@ from policyqa.answering.condense import is_history
 from policyqa.core.models import Passage
 from policyqa.core.settings import Settings, SettingsError, add_setting_flags, settings_from_args
 from policyqa.index.embed import EmbedderError
-from policyqa.index.store import IndexMismatchError
+from policyqa.index.store import IndexDamagedError, IndexMismatchError
 from policyqa.ingest.indexer import IngestLockedError
 from policyqa.llm.backends import LLMError
 
@@ -120,6 +121,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         SettingsError,
         EmbedderError,
         IndexMismatchError,
+        IndexDamagedError,
         IngestLockedError,
         LLMError,
         ValueError,
@@ -149,10 +151,20 @@ def cmd_ingest(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
-def cmd_retrieve(args: argparse.Namespace, settings: Settings) -> int:
+def _filters(args: argparse.Namespace, settings: Settings) -> dict[str, Any] | None:
+    from policyqa.domain import load_domain
     from policyqa.retrieval.filters import parse_filters
 
-    filters = parse_filters(args.filter) if args.filter else None
+    return parse_filters(args.filter, load_domain(settings.domain).areas) if args.filter else None
+
+
+def cmd_retrieve(args: argparse.Namespace, settings: Settings) -> int:
+    from policyqa.domain import load_domain
+    from policyqa.retrieval.filters import parse_filters
+
+    filters = (
+        parse_filters(args.filter, load_domain(settings.domain).areas) if args.filter else None
+    )
     passages = _pipeline(settings).search(args.question, args.k, filters)
     if args.json:
         print(json.dumps([passage_json(p) for p in passages], ensure_ascii=False, indent=2))
@@ -210,12 +222,35 @@ def cmd_reset(args: argparse.Namespace, settings: Settings) -> int:
         if answer.strip().lower() not in {"y", "yes"}:
             print("nothing deleted")
             return 1
-    pipeline = _pipeline(settings)
-    deleted = pipeline.store.reset()
-    cache = settings.home / "lexical" / f"{settings.collection}.pkl"
-    cache.unlink(missing_ok=True)
+    from policyqa.ingest.indexer import ingest_lock
+
+    # Under the ingest lock: a reset in the middle of an ingest would leave half an index.
+    with ingest_lock(settings.home):
+        # The lexical caches of the collection, one per domain pack (.pkl: older versions').
+        for cache in (settings.home / "lexical").glob(f"{settings.collection}*"):
+            if cache.suffix in (".jsonl", ".pkl"):
+                cache.unlink(missing_ok=True)
+        folder = settings.home / "chroma"
+        if not settings.chroma_url and not _chroma_opens(folder):
+            # A damaged index cannot be opened to delete its collections: remove its files.
+            shutil.rmtree(folder, ignore_errors=True)
+            print(f"deleted the damaged index folder {folder}")
+            return 0
+        deleted = _pipeline(settings).store.reset()
     print(f"deleted {len(deleted)} collections" + (f": {', '.join(deleted)}" if deleted else ""))
     return 0
+
+
+def _chroma_opens(folder: Path) -> bool:
+    """Whether the embedded Chroma database in `folder` can be read (checked without Chroma:
+    opening a damaged one can fail in many ways)."""
+    from policyqa.index.store import check_embedded
+
+    try:
+        check_embedded(folder)
+    except Exception:
+        return False
+    return True
 
 
 def cmd_eval_retrieval(args: argparse.Namespace, settings: Settings) -> int:
@@ -239,9 +274,12 @@ def cmd_eval_retrieval(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_ask(args: argparse.Namespace, settings: Settings) -> int:
+    from policyqa.domain import load_domain
     from policyqa.retrieval.filters import parse_filters
 
-    filters = parse_filters(args.filter) if args.filter else None
+    filters = (
+        parse_filters(args.filter, load_domain(settings.domain).areas) if args.filter else None
+    )
     history = _read_history(args.history) if args.history else []
     pipeline = _pipeline(settings)
     answer = pipeline.ask(args.question, history, filters, briefing=args.briefing)

@@ -8,17 +8,14 @@ HTML-escaped everywhere it is shown.
 
 from __future__ import annotations
 
-import fnmatch
 import html
 import logging
+import math
 import os
 import re
 import secrets
-import shutil
 import tempfile
-import threading
-import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Collection, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote as url_quote
@@ -29,16 +26,16 @@ from fastapi import Request
 from policyqa.answering.answer import MAX_QUESTION_CHARS, Answer, AnswerError
 from policyqa.answering.brief import brief_docx
 from policyqa.answering.condense import is_history
+from policyqa.app.admin import ALLOWED_UPLOADS, DocumentAdmin, UploadLog
+from policyqa.app.auth import Accounts, LoginLimiter, parse_auth
+from policyqa.app.limits import RequestGuard
 from policyqa.core.models import Passage
 from policyqa.core.settings import Settings
 from policyqa.domain import DomainPack
-from policyqa.ingest.indexer import IngestLockedError
 from policyqa.pipeline import Pipeline
-from policyqa.retrieval.filters import is_metadata_key
+from policyqa.retrieval.filters import NATIONWIDE, REGION_KEYS, is_metadata_key
 
 log = logging.getLogger(__name__)
-
-ALLOWED_UPLOADS = (".pdf", ".md", ".markdown", ".txt")
 
 
 def region_choices(domain: DomainPack) -> list[tuple[str, str]]:
@@ -46,7 +43,7 @@ def region_choices(domain: DomainPack) -> list[tuple[str, str]]:
     return (
         [("All regions / 전체", "")]
         + [(f"{a.name_en} / {a.name_ko}", a.id) for a in domain.areas.values()]
-        + [("Nationwide only / 전국 공통", "nationwide")]
+        + [("Nationwide only / 전국 공통", NATIONWIDE)]
     )
 
 
@@ -55,6 +52,7 @@ CSS = """
 .cite {border-bottom: 1px solid #e5e7eb; padding: .4em 0}
 .cite blockquote {margin: .3em 0 .3em .5em; color: #374151}
 .note {color: #6b7280; font-size: .9em}
+.uploaded {color: #b45309}
 """
 
 
@@ -90,7 +88,12 @@ def render_answer(answer: Answer, visible_text: str | None = None) -> str:
     return f"{body}{notes}"
 
 
-def render_sources(answer: Answer | None) -> str:
+def render_sources(
+    answer: Answer | None, uploaded: Mapping[str, Mapping[str, Any]] | None = None
+) -> str:
+    """The sources panel. `uploaded`: documents added through the admin page (doc id -> who and
+    when), marked as such so that a reader can tell them from the curated corpus."""
+    uploaded = uploaded or {}
     if answer is None:
         return (
             "<p class='note'>Sources of the answer appear here. / "
@@ -102,9 +105,18 @@ def render_sources(answer: Answer | None) -> str:
         for c in answer.citations:
             where = f"{esc(c.title)}, p. {esc(c.page_label)}"
             section = f"<br><small>{esc(c.section)}</small>" if c.section else ""
+            origin = ""
+            if c.doc in uploaded:
+                record = uploaded[c.doc]
+                origin = (
+                    f"<br><small class='uploaded'>Uploaded by {esc(str(record.get('user', '')))} "
+                    f"on {esc(str(record.get('at', ''))[:10])}, not part of the original corpus / "
+                    "업로드된 문서</small>"
+                )
             parts.append(
                 f"<details class='cite' id='cite-{c.n}'><summary><b>[{c.n}]</b> {where}</summary>"
-                f"<small>{esc(c.doc)}</small>{section}<blockquote>{esc(c.quote)}</blockquote>"
+                f"<small>{esc(c.doc)}</small>{origin}{section}"
+                f"<blockquote>{esc(c.quote)}</blockquote>"
                 f"<a class='page-link' href='{file_url(c.doc, c.page)}' target='_blank' "
                 f"rel='noopener'>Open p. {esc(c.page_label)} / 원문 보기</a></details>"
             )
@@ -149,32 +161,17 @@ def reveal(text: str) -> Iterator[str]:
 # -- app -----------------------------------------------------------------------------------------
 
 
-def parse_auth(value: str) -> list[tuple[str, str]]:
-    """`user:password[,user2:password2]` or a path to a file with one `user:password` per line."""
-    if not value:
-        return []
-    path = Path(value)
-    lines = path.read_text(encoding="utf-8").splitlines() if path.is_file() else value.split(",")
-    users = []
-    for line in lines:
-        line = line.strip()
-        if not line or line.startswith("#"):
-            continue
-        user, sep, password = line.partition(":")
-        if not sep or not user or not password:
-            raise ValueError("POLICYQA_AUTH entries must look like user:password")
-        users.append((user, password))
-    return users
-
-
 class ChatApp:
     """Callbacks of the UI, on one shared pipeline; per-session data comes in as arguments."""
 
     def __init__(self, pipeline: Pipeline) -> None:
         self.pipeline = pipeline
         self.settings = pipeline.settings
-        self._ingest_lock = threading.Lock()
+        self.uploads = UploadLog(self.settings.home)
         self.downloads = Path(tempfile.mkdtemp(prefix="policyqa-briefs-"))
+
+    def documents(self) -> list[str]:
+        return sorted(self.pipeline.store.manifest())
 
     def filters(self, region: str, docs: Sequence[str] | None) -> dict[str, Any] | None:
         filters: dict[str, Any] = {}
@@ -238,7 +235,7 @@ class ChatApp:
             {"role": "user", "content": question},
             {"role": "assistant", "content": answer.text},
         ]
-        yield chat, history, answer, render_sources(answer), ""
+        yield chat, history, answer, render_sources(answer, self.uploads.uploaded()), ""
 
     def briefing(self, answer: Answer | None) -> tuple[str, Any, Any]:
         if answer is None:
@@ -271,85 +268,6 @@ class ChatApp:
         )
         return f"| Setting | Value |\n|---|---|\n{table}\n\n**Documents**\n\n{docs}"
 
-    # administrator: upload and remove documents ---------------------------------------------
-    def upload(self, files: list[Any] | None) -> str:
-        if not files:
-            return "No file selected."
-        corpus = Path(self.settings.corpus)
-        corpus.mkdir(parents=True, exist_ok=True)
-        limit = int(self.settings.max_file_mb * 1_000_000)
-        lines, accepted = [], []
-        for item in files:
-            source = Path(item if isinstance(item, str) else getattr(item, "name", str(item)))
-            name = safe_upload_name(source.name)
-            if name is None:
-                lines.append(f"| {esc(source.name)} | rejected | unsupported file type |")
-                continue
-            excluded = [g.strip() for g in self.settings.exclude.split(",") if g.strip()]
-            if any(fnmatch.fnmatch(name, pattern) for pattern in excluded):
-                lines.append(
-                    f"| {esc(name)} | rejected | the name matches POLICYQA_EXCLUDE "
-                    f"({esc(self.settings.exclude)}), so it would never be indexed; rename it |"
-                )
-                continue
-            size = source.stat().st_size
-            if size > limit:
-                lines.append(f"| {esc(name)} | rejected | {size / 1e6:.1f} MB is over the limit |")
-                continue
-            if name.lower().endswith(".pdf") and not source.read_bytes()[:1024].lstrip().startswith(
-                b"%PDF"
-            ):
-                lines.append(f"| {esc(name)} | rejected | not a PDF file |")
-                continue
-            target = corpus / name
-            shutil.copyfile(source, target)
-            accepted.append(target)
-        if accepted:
-            try:
-                with self._ingest_lock:
-                    report = self.pipeline.ingest(accepted)
-            except IngestLockedError:
-                for target in accepted:
-                    target.unlink(missing_ok=True)
-                    lines.append(
-                        f"| {esc(target.name)} | not added | another ingest is running; "
-                        "try again when it has finished |"
-                    )
-                return "| File | Result | Reason |\n|---|---|---|\n" + "\n".join(lines)
-            self.pipeline.searcher.invalidate()
-            rejected = {Path(r.path).name: r.reason for r in report.rejected}
-            for target in accepted:
-                if target.name in rejected:
-                    target.unlink(missing_ok=True)  # keep unreadable files out of the corpus
-                    lines.append(
-                        f"| {esc(target.name)} | rejected | {esc(rejected[target.name])} |"
-                    )
-                else:
-                    lines.append(f"| {esc(target.name)} | indexed | |")
-            lines.append(f"\n{esc(report.summary())}")
-        return "| File | Result | Reason |\n|---|---|---|\n" + "\n".join(lines)
-
-    def remove(self, doc_id: str) -> str:
-        if not doc_id:
-            return "Choose a document."
-        if doc_id not in self.pipeline.store.manifest():
-            return f"{esc(doc_id)} is not in the index."
-        with self._ingest_lock:
-            chunks = self.pipeline.store.remove_document(doc_id)
-            self.pipeline.store.touch_state()
-        corpus = Path(self.settings.corpus).resolve()
-        path = (corpus / doc_id).resolve()
-        if path.is_file() and path.is_relative_to(corpus):
-            # Kept, not deleted: a removed document can be restored by moving it back.
-            stamp = f"{time.strftime('%Y%m%d-%H%M%S')}-{secrets.token_hex(3)}"
-            archive = Path(self.settings.home) / "removed" / stamp
-            archive.mkdir(parents=True, exist_ok=True)
-            shutil.move(str(path), archive / path.name)
-        self.pipeline.searcher.invalidate()
-        return (
-            f"Removed {esc(doc_id)} ({chunks} chunks). The file was moved to the removed/ folder."
-        )
-
 
 def _reply(chat: list[dict[str, Any]], content: str) -> None:
     """The assistant's message: replaces the '…' placeholder if it is still there."""
@@ -359,8 +277,9 @@ def _reply(chat: list[dict[str, Any]], content: str) -> None:
         chat.append({"role": "assistant", "content": content})
 
 
-def validate_request(history: Any, filters: Any) -> str:
-    """Why an API request's history or filters are malformed ("" when they are fine)."""
+def validate_request(history: Any, filters: Any, areas: Collection[str] = ()) -> str:
+    """Why an API request's history or filters are malformed ("" when they are fine); a region
+    filter must name one of `areas` or "nationwide"."""
     if not is_history(history):
         return '\'history\' must be a list of {"role", "content"} objects with string content'
     if any(len(t["content"]) > MAX_QUESTION_CHARS for t in history):
@@ -369,38 +288,50 @@ def validate_request(history: Any, filters: Any) -> str:
         return ""
     if not isinstance(filters, dict):
         return "'filters' must be an object"
-    scalar = (str, int, float)
+    if len(filters) > MAX_FILTER_KEYS:
+        return f"too many filters (at most {MAX_FILTER_KEYS})"
     for key, value in filters.items():
         if not is_metadata_key(key):
             return f"filter key {key!r} is not a metadata field"
-        ok = isinstance(value, scalar) and not isinstance(value, bool)
-        ok = ok or (
-            isinstance(value, list) and bool(value) and all(isinstance(v, scalar) for v in value)
+        values = value if isinstance(value, list) else [value]
+        ok = (
+            0 < len(values) <= MAX_FILTER_VALUES
+            and all(_filter_scalar(v) for v in values)
+            # Chroma's $in takes one type: a mixed list was a server error.
+            and len({str if isinstance(v, str) else float for v in values}) == 1
         )
         if not ok:
-            return f"filter {key!r} must be a string, a number or a non-empty list of them"
+            return (
+                f"filter {key!r} must be a string, a finite number or a non-empty list of at "
+                f"most {MAX_FILTER_VALUES} of one kind"
+            )
+        if key in REGION_KEYS:
+            known = {*areas, NATIONWIDE}
+            unknown = [v for v in values if v not in known]
+            if unknown:
+                return f"unknown region {unknown[0]!r}; use one of: {', '.join(sorted(known))}"
     return ""
 
 
-def safe_upload_name(name: str) -> str | None:
-    """A plain file name (no folders, no traversal, no hidden files) with an allowed type."""
-    base = Path(name.replace("\\", "/")).name.strip()
-    if base.startswith((".", "_")):
-        return None  # hidden and underscore files are skipped by ingest: refuse, do not rename
-    base = re.sub(r"[^\w.\-가-힣 ]", "_", base).strip(" .")
-    if not base or not base.lower().endswith(ALLOWED_UPLOADS):
-        return None
-    return base
+MAX_FILTER_KEYS = 20
+MAX_FILTER_VALUES = 200
+
+
+def _filter_scalar(value: Any) -> bool:
+    if isinstance(value, bool) or not isinstance(value, (str, int, float)):
+        return False
+    return not isinstance(value, float) or math.isfinite(value)
 
 
 def build_app(settings: Settings | None = None, pipeline: Pipeline | None = None) -> Any:
-    """The Gradio Blocks UI (without the HTTP API; see `build_server`)."""
+    """The Gradio Blocks UI for questions (without the HTTP API; see `build_server`). The
+    administration page is another app (`build_admin_app`), so that this one's page and API
+    name no administration endpoint."""
     import gradio as gr
 
     pipeline = pipeline or Pipeline(settings or Settings.from_env())
     chat_app = ChatApp(pipeline)
-    admin = _flag("POLICYQA_ADMIN")
-    documents = sorted(pipeline.store.manifest())
+    documents = chat_app.documents()
 
     with gr.Blocks(title="policyqa") as demo:
         gr.Markdown(
@@ -448,11 +379,19 @@ def build_app(settings: Settings | None = None, pipeline: Pipeline | None = None
                 with gr.Row():
                     brief_file_md = gr.File(label="briefing.md", elem_id="brief-md")
                     brief_file_docx = gr.File(label="briefing.docx", elem_id="brief-docx")
-        inputs = [question, chatbot, history, region, docs, language]
-        outputs = [chatbot, history, last_answer, sources, question]
-        send.click(chat_app.respond, inputs, outputs)
-        question.submit(chat_app.respond, inputs, outputs)
-        clear.click(lambda: ([], [], None, render_sources(None), ""), None, outputs)
+        # The conversation shown is kept server-side (gr.State) and is never an input: a
+        # Chatbot value sent by the browser could name any file (FileData) for Gradio to copy.
+        shown = gr.State([])
+
+        def respond(*args: Any) -> Iterator[tuple[Any, ...]]:
+            for chat, *rest in chat_app.respond(*args):
+                yield (chat, chat, *rest)
+
+        inputs = [question, shown, history, region, docs, language]
+        outputs = [chatbot, shown, history, last_answer, sources, question]
+        send.click(respond, inputs, outputs)
+        question.submit(respond, inputs, outputs)
+        clear.click(lambda: ([], [], [], None, render_sources(None), ""), None, outputs)
         brief_button.click(
             chat_app.briefing, [last_answer], [brief_md, brief_file_md, brief_file_docx]
         )
@@ -468,71 +407,144 @@ def build_app(settings: Settings | None = None, pipeline: Pipeline | None = None
         with gr.Tab("About / 정보"):
             about = gr.Markdown()
             demo.load(chat_app.about, None, about)
-        if admin:
-            with gr.Tab("Documents (admin) / 문서 관리"):
-                upload = gr.File(
-                    label="Upload PDF, Markdown or text",
-                    file_count="multiple",
-                    file_types=list(ALLOWED_UPLOADS),
-                    elem_id="upload",
-                )
-                ingest_button = gr.Button("Add to index / 색인에 추가", elem_id="ingest")
-                ingest_result = gr.Markdown(elem_id="ingest-result")
-                ingest_button.click(chat_app.upload, upload, ingest_result)
-                remove_choice = gr.Dropdown(documents, label="Remove document / 문서 삭제")
-                remove_button = gr.Button("Remove / 삭제", variant="stop")
-                remove_result = gr.Markdown()
-                remove_button.click(chat_app.remove, remove_choice, remove_result)
+        # Documents added or removed since the app started are listed on the next page load.
+        demo.load(lambda: gr.Dropdown(choices=chat_app.documents()), None, docs)
     return demo
 
 
-def _flag(name: str) -> bool:
-    return os.environ.get(name, "").strip().lower() in {"1", "true", "yes", "on"}
+def build_admin_app(
+    settings: Settings | None = None,
+    pipeline: Pipeline | None = None,
+    upload_root: Path | None = None,
+) -> Any:
+    """The administration page: upload and remove documents. Mounted at /admin, where only
+    administrators (POLICYQA_ADMINS) may log in."""
+    import gradio as gr
+
+    pipeline = pipeline or Pipeline(settings or Settings.from_env())
+    admin = DocumentAdmin(pipeline, upload_root)
+
+    def upload(files: list[Any] | None, request: gr.Request) -> tuple[str, Any]:
+        result = admin.upload(files, getattr(request, "username", None))
+        return result, gr.Dropdown(choices=admin.documents(), value=None)
+
+    def remove(doc_id: str, request: gr.Request) -> tuple[str, Any]:
+        result = admin.remove(doc_id, getattr(request, "username", None))
+        return result, gr.Dropdown(choices=admin.documents(), value=None)
+
+    # Gradio finds the gr.Request parameter by its annotation, which `from __future__ import
+    # annotations` turned into a string naming a local import: give it the class.
+    upload.__annotations__["request"] = remove.__annotations__["request"] = gr.Request
+
+    with gr.Blocks(title="policyqa administration") as demo:
+        gr.Markdown(
+            "# policyqa: documents\nUploaded documents are marked as such in citations. / "
+            "업로드한 문서는 인용에 업로드 문서로 표시됩니다."
+        )
+        with gr.Tab("Documents (admin) / 문서 관리"):
+            files = gr.File(
+                label="Upload PDF, Markdown or text",
+                file_count="multiple",
+                file_types=list(ALLOWED_UPLOADS),
+                elem_id="upload",
+            )
+            ingest_button = gr.Button("Add to index / 색인에 추가", elem_id="ingest")
+            ingest_result = gr.Markdown(elem_id="ingest-result")
+            remove_choice = gr.Dropdown(
+                admin.documents(), label="Remove document / 문서 삭제", elem_id="remove-choice"
+            )
+            remove_button = gr.Button("Remove / 삭제", variant="stop", elem_id="remove")
+            remove_result = gr.Markdown(elem_id="remove-result")
+            ingest_button.click(upload, files, [ingest_result, remove_choice])
+            remove_button.click(remove, remove_choice, [remove_result, remove_choice])
+        demo.load(lambda: gr.Dropdown(choices=admin.documents()), None, remove_choice)
+    return demo
+
+
+# Bodies of requests other than uploads: a question, a history and filters fit in far less.
+MAX_REQUEST_BYTES = 1_000_000
+# An upload request may carry this many files of the largest allowed size.
+FILES_PER_UPLOAD = 4
+
+
+# No interactive docs or schema, here or in the mounted Gradio apps: they list every route.
+NO_DOCS: dict[str, Any] = {"docs_url": None, "redoc_url": None, "openapi_url": None}
+
+
+def public_answerer(name: str) -> str:
+    """The answerer's name without where it runs (an LLM endpoint's URL is internal)."""
+    return name.split("@", 1)[0]
 
 
 def build_server(settings: Settings | None = None, pipeline: Pipeline | None = None) -> Any:
-    """FastAPI app serving the API, the corpus files and the Gradio UI on one port."""
+    """FastAPI app serving the API, the corpus files, the Gradio UI and (with POLICYQA_ADMIN or
+    POLICYQA_ADMINS) the administration page at /admin, on one port."""
     import gradio as gr
     from fastapi import FastAPI, HTTPException
     from fastapi.responses import FileResponse, JSONResponse
+    from gradio.utils import get_upload_folder
+    from starlette.concurrency import run_in_threadpool
+
+    from policyqa.core.settings import SettingsError
 
     settings = settings or (pipeline.settings if pipeline else Settings.from_env())
     pipeline = pipeline or Pipeline(settings)
-    users = parse_auth(os.environ.get("POLICYQA_AUTH", ""))
-    server = FastAPI(title="policyqa", docs_url="/api/docs", openapi_url="/api/openapi.json")
+    accounts = Accounts(parse_auth(settings.auth), parse_auth(settings.admins, "POLICYQA_ADMINS"))
+    admin_on = settings.admin or bool(accounts.admins)
+    if admin_on and accounts.users and not accounts.admins:
+        raise SettingsError(
+            "POLICYQA_ADMIN is on and the app has a login (POLICYQA_AUTH), but no administrator "
+            "account: set POLICYQA_ADMINS (user:password) for the people who may upload and "
+            "remove documents"
+        )
+    limiter = LoginLimiter(settings.login_attempts)
+    server = FastAPI(title="policyqa", **NO_DOCS)
+    gradio_apps: list[Any] = []  # the question app, once mounted: its login cookie counts
 
-    def authorised(request: Request) -> bool:
-        if not users:
+    def logged_in(request: Request) -> bool:
+        if not accounts.login:
             return True
-        import base64
+        if accounts.basic(request.headers.get("authorization", "")) is not None:
+            return True
+        for app in gradio_apps:
+            for kind in ("access-token", "access-token-unsecure"):
+                token = request.cookies.get(f"{kind}-{app.cookie_id}")
+                if token and app.tokens.get(token) is not None:
+                    return True
+        return False
 
-        header = request.headers.get("authorization", "")
-        if not header.lower().startswith("basic "):
-            return False
-        try:
-            user, _, password = base64.b64decode(header[6:]).decode().partition(":")
-        except Exception:
-            return False
-        return any(
-            secrets.compare_digest(user, u) and secrets.compare_digest(password, p)
-            for u, p in users
+    def login_required() -> JSONResponse:
+        return JSONResponse(
+            {"error": "Login required: log in to the app, or send HTTP Basic credentials."},
+            status_code=401,
+            headers={"WWW-Authenticate": 'Basic realm="policyqa", charset="UTF-8"'},
         )
 
     @server.get("/api/health")
-    def health() -> dict[str, Any]:
-        return {
-            "status": "ok",
-            "documents": len(pipeline.store.manifest()),
-            "chunks": pipeline.store.count_chunks(),
-            "answerer": pipeline.answerer_name(),
-        }
+    async def health(request: Request) -> JSONResponse:
+        if not logged_in(request):
+            return login_required()
+        try:
+            # A real query: a damaged vector index answers counts but fails here.
+            await run_in_threadpool(pipeline.search, "health check", 1)
+            body = {
+                "status": "ok",
+                "documents": len(pipeline.store.manifest()),
+                "chunks": pipeline.store.count_chunks(),
+                "answerer": public_answerer(pipeline.answerer_name()),
+            }
+        except Exception:
+            log.exception("health check failed")
+            return JSONResponse(
+                {"status": "error", "error": "The index cannot be searched; see the log."},
+                status_code=503,
+            )
+        return JSONResponse(body)
 
     @server.post("/api/ask")
     async def ask(request: Request) -> JSONResponse:
-        if not authorised(request):
-            return JSONResponse(
-                {"error": "login required"}, status_code=401, headers={"WWW-Authenticate": "Basic"}
-            )
+        if not logged_in(request):
+            return login_required()
         try:
             payload = await request.json()
         except Exception:
@@ -541,12 +553,10 @@ def build_server(settings: Settings | None = None, pipeline: Pipeline | None = N
             return JSONResponse({"error": "'question' (a string) is required"}, status_code=400)
         history = payload.get("history") or []
         filters = payload.get("filters") or None
-        problem = validate_request(history, filters)
+        problem = validate_request(history, filters, pipeline.domain.areas)
         if problem:
             return JSONResponse({"error": problem}, status_code=400)
         try:
-            from starlette.concurrency import run_in_threadpool
-
             answer = await run_in_threadpool(
                 pipeline.ask, payload["question"], history, filters, bool(payload.get("briefing"))
             )
@@ -556,14 +566,22 @@ def build_server(settings: Settings | None = None, pipeline: Pipeline | None = N
             log.exception("api ask failed")
             return JSONResponse({"error": "internal error (logged)"}, status_code=500)
         body = answer.to_json()
+        uploaded = UploadLog(settings.home).uploaded()
+        for citation in body.get("citations", []):
+            record = uploaded.get(citation.get("doc"))
+            citation["uploaded"] = (
+                {"by": record.get("user"), "at": record.get("at")} if record else None
+            )
         if payload.get("briefing"):
             body["briefing"] = pipeline.brief(answer)
         return JSONResponse(body)
 
-    @server.get("/files/{doc_id:path}")
-    def files(doc_id: str, request: Request) -> FileResponse:
-        if not authorised(request) and users:
-            raise HTTPException(401, "login required")
+    @server.get("/files/{doc_id:path}", response_model=None)
+    def files(doc_id: str, request: Request) -> FileResponse | JSONResponse:
+        if not logged_in(request):
+            return login_required()
+        if "\x00" in doc_id:
+            raise HTTPException(404, "no such document")
         manifest = pipeline.store.manifest()
         corpus = Path(settings.corpus).resolve()
         path = (corpus / doc_id).resolve()
@@ -572,22 +590,109 @@ def build_server(settings: Settings | None = None, pipeline: Pipeline | None = N
         media = "application/pdf" if path.suffix.lower() == ".pdf" else "text/plain; charset=utf-8"
         return FileResponse(path, media_type=media, content_disposition_type="inline")
 
+    from policyqa.index.store import IndexDamagedError, IndexMismatchError, damaged
+
+    try:  # a damaged vector index opens and counts, but fails here
+        pipeline.search("health check", 1)
+    except (IndexMismatchError, IndexDamagedError):
+        raise
+    except Exception as exc:
+        raise IndexDamagedError(
+            damaged(settings.home / "chroma", f"a test search failed: {type(exc).__name__}")
+        ) from exc
+    blocked = [str(Path(settings.home).resolve()), str(Path(settings.corpus).resolve())]
+    if admin_on:
+        admin_demo = build_admin_app(settings, pipeline, Path(get_upload_folder())).queue(
+            default_concurrency_limit=1
+        )
+        gr.mount_gradio_app(
+            server,
+            admin_demo,
+            path="/admin",
+            auth=(lambda user, password: accounts.check(user, password, admin=True))
+            if accounts.admins
+            else None,
+            show_error=False,
+            css=CSS,
+            max_file_size=int(settings.max_file_mb * 1_000_000),
+            blocked_paths=blocked,
+            footer_links=[],
+            app_kwargs=dict(NO_DOCS),  # Gradio adds to it
+        )
+        guard_files(admin_demo)
     demo = build_app(settings, pipeline).queue(default_concurrency_limit=4)
-    return gr.mount_gradio_app(
+    gr.mount_gradio_app(
         server,
         demo,
         path="/",
-        auth=users or None,
+        auth=(lambda user, password: accounts.check(user, password)) if accounts.login else None,
         show_error=False,
         css=CSS,
-        max_file_size=int(settings.max_file_mb * 1_000_000),
+        max_file_size=MAX_REQUEST_BYTES,
+        blocked_paths=blocked,
+        footer_links=[],
+        app_kwargs=dict(NO_DOCS),
+    )
+    guard_files(demo)
+    gradio_apps.extend(
+        getattr(route, "app", None)
+        for route in server.routes
+        if getattr(route, "path", None) in ("", "/")
+    )
+    upload_limit = int(settings.max_file_mb * 1_000_000) * FILES_PER_UPLOAD + MAX_REQUEST_BYTES
+    return RequestGuard(server, limiter, MAX_REQUEST_BYTES, upload_limit, upload_prefix="/admin/")
+
+
+def guard_files(demo: Any) -> None:
+    """Turn on Gradio's check of the file paths that requests name.
+
+    Gradio copies any file that a request's data names (a FileData dict, in any component's
+    value) into its cache and serves it. `processing_utils._check_allowed` refuses paths outside
+    its upload folder, but returns at once while `blocks.has_launched` is false, and only
+    `Blocks.launch()` sets it: `mount_gradio_app` does not, so every path was accepted. The flag
+    is set here, and a probe makes sure the check now refuses a path outside the upload folder
+    (a Gradio that changed how this works stops the app instead of serving files).
+    """
+    from gradio.context import LocalContext
+    from gradio.exceptions import InvalidPathError
+    from gradio.processing_utils import _check_allowed
+
+    demo.has_launched = True
+    token = LocalContext.blocks.set(demo)
+    try:
+        _check_allowed(__file__, check_in_upload_folder=True)
+    except InvalidPathError:
+        return
+    finally:
+        LocalContext.blocks.reset(token)
+    raise RuntimeError(
+        "Gradio's file path check is not active; refusing to serve (see ui.guard_files)"
     )
 
 
+LOOPBACK = ("127.", "localhost", "::1")
+
+
 def serve(settings: Settings | None = None) -> None:
+    import sys
+
     import uvicorn
+
+    from policyqa.core.settings import SettingsError
+    from policyqa.index.store import IndexDamagedError, IndexMismatchError
 
     host = os.environ.get("GRADIO_SERVER_NAME", "127.0.0.1")
     port = int(os.environ.get("GRADIO_SERVER_PORT", "7860"))
+    try:
+        settings = settings or Settings.from_env()
+        if settings.admin and not settings.admins and not host.startswith(LOOPBACK):
+            raise SettingsError(
+                f"POLICYQA_ADMIN is on without administrator accounts and the app would serve "
+                f"{host}: set POLICYQA_ADMINS (and POLICYQA_AUTH), or serve 127.0.0.1"
+            )
+        app = build_server(settings)
+    except (SettingsError, IndexMismatchError, IndexDamagedError, ValueError, OSError) as exc:
+        print(f"policyqa: error: {exc}", file=sys.stderr)
+        raise SystemExit(2) from None
     print(f"policyqa on http://{host}:{port} (API: /api/ask, /api/health)")
-    uvicorn.run(build_server(settings), host=host, port=port, log_level="warning")
+    uvicorn.run(app, host=host, port=port, log_level="warning")

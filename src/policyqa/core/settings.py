@@ -69,6 +69,33 @@ class Settings:
         "", "Local GGUF model file run in-process (llama.cpp); 'smollm2' = the packaged SmolLM2."
     )
     llm_max_tokens: int = _setting(512, "Most tokens an LLM may generate per answer.")
+    auth: str = _setting(
+        "",
+        "App login: user:password[,user2:password2], or a file with one user:password per line. "
+        "Empty: no login (the app then serves 127.0.0.1 only).",
+    )
+    admin: bool = _setting(
+        False, "App: enable the document administration page (/admin: upload, remove)."
+    )
+    admins: str = _setting(
+        "",
+        "App administrators, as for POLICYQA_AUTH: only they may log in to /admin. Required "
+        "when POLICYQA_ADMIN is on and the app has a login.",
+    )
+    pdf_memory_mb: int = _setting(
+        2048,
+        "Memory (MB) the worker process that reads one PDF may use; past it the file is refused.",
+    )
+    pdf_decompressed_mb: int = _setting(
+        1000,
+        "Bytes (MB) one PDF's streams may decompress to in total; past it the file is refused.",
+    )
+    pdf_seconds: float = _setting(
+        300.0, "Seconds the worker process may take to read one PDF; past it the file is refused."
+    )
+    login_attempts: int = _setting(
+        10, "App: failed logins one client may make in a minute; further logins wait (429)."
+    )
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None, **overrides: Any) -> Settings:

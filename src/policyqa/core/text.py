@@ -9,7 +9,22 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 _HANGUL = re.compile(r"[\uac00-\ud7a3]")
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\u200b-\u200f\u2028\u2029\ufeff]")
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\u200e\u200f\u2028\u2029]")
+# Invisible characters that join or break nothing a reader sees: inside a word ("포괄\u200b보조")
+# they split it for the tokenizer, so they are dropped, not turned into spaces.
+_INVISIBLE = re.compile(r"[\u00ad\u200b-\u200d\u2060\ufeff]")
+# Full-width ASCII (Ｂｌｏｃｋ ｇｒａｎｔｓ, ２０２６) as typed with a CJK input method.
+_FULL_WIDTH = {c: c - 0xFEE0 for c in range(0xFF01, 0xFF5F)} | {0x3000: 0x20}
+
+
+def fold_width(text: str) -> str:
+    """Full-width ASCII letters, digits and signs as ASCII; one character for one, so offsets
+    into the text stay valid."""
+    return text.translate(_FULL_WIDTH)
+
+
+def drop_invisible(text: str) -> str:
+    return _INVISIBLE.sub("", text)
 
 
 @dataclass(frozen=True)
@@ -158,9 +173,10 @@ def collapse(text: str) -> str:
 
 
 def clean_question(text: str) -> str:
-    """Control characters out, whitespace collapsed, Unicode NFC."""
+    """Control and invisible characters out, full-width ASCII folded, whitespace collapsed,
+    Unicode NFC."""
     text = text.encode("utf-8", "replace").decode("utf-8")  # lone surrogates from bad JSON
-    text = unicodedata.normalize("NFC", text)
+    text = unicodedata.normalize("NFC", fold_width(drop_invisible(text)))
     text = _CONTROL.sub(" ", text)
     return " ".join(text.split())
 

@@ -3,8 +3,8 @@ content hash so that restarts and index changes only analyse new text."""
 
 from __future__ import annotations
 
+import json
 import logging
-import pickle
 import sys
 import threading
 from collections.abc import Callable, Sequence
@@ -34,9 +34,10 @@ class LexicalCache:
     analyse new text (Kiwi, gloss mining and the area scan are the costly parts). The areas
     depend on the domain pack: a cache file serves one domain."""
 
-    # 3: tokens are shared string objects, so the pickle stores each once. 4: acronyms keep
-    # their capitals ("RISE"); older files hold other tokens and are analysed again.
-    VERSION = 4
+    # 3: tokens are shared string objects. 4: acronyms keep their capitals ("RISE"). 5: JSON
+    # lines instead of a pickle, which would run any code a planted file holds. Files of other
+    # versions are analysed again.
+    VERSION = 5
 
     def __init__(
         self, path: Path | None, areas_of: Callable[[Chunk], frozenset[str]] | None = None
@@ -49,11 +50,7 @@ class LexicalCache:
                 _wait_for_save(path)
         if path is not None and path.exists():
             try:
-                with path.open("rb") as handle:
-                    loaded = pickle.load(handle)
-                version = loaded.get("version") if isinstance(loaded, dict) else None
-                if version == self.VERSION:
-                    self._entries = {h: _interned(a) for h, a in loaded["entries"].items()}
+                self._entries = _read_cache(path, self.VERSION)
             except Exception as exc:  # a damaged cache only costs a re-analysis
                 log.warning("ignoring unreadable lexical cache %s: %s", path, exc)
 
@@ -92,7 +89,7 @@ class LexicalCache:
 
 def _interned(analysis: ChunkAnalysis) -> ChunkAnalysis:
     """The analysis with its tokens interned: each chunk's tokens are separate string objects
-    (from Kiwi or from unpickling), about 300 MB at 100k chunks where the vocabulary needs a
+    (from Kiwi or from the cache file), about 300 MB at 100k chunks where the vocabulary needs a
     few MB. The tokens list is replaced in place (the analysis is frozen, its list is not)."""
     analysis.tokens[:] = [sys.intern(t) for t in analysis.tokens]
     return analysis
@@ -108,12 +105,35 @@ def _wait_for_save(path: Path) -> None:
         pending.join()
 
 
+def _read_cache(path: Path, version: int) -> dict[str, ChunkAnalysis]:
+    """A header line `{"version": n}`, then one `[hash, tokens, pairs, areas]` per line. Data
+    only: a file of another version or shape is ignored."""
+    entries: dict[str, ChunkAnalysis] = {}
+    with path.open(encoding="utf-8") as handle:
+        header = json.loads(handle.readline() or "{}")
+        if not isinstance(header, dict) or header.get("version") != version:
+            return entries
+        for line in handle:
+            key, tokens, pairs, named = json.loads(line)
+            analysis = ChunkAnalysis(
+                [str(t) for t in tokens],
+                tuple(TermPair(str(ko), str(en), str(source)) for ko, en, source in pairs),
+                frozenset(str(r) for r in named),
+            )
+            entries[str(key)] = _interned(analysis)
+    return entries
+
+
 def _write_cache(path: Path, payload: dict[str, Any]) -> None:
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         tmp = path.with_suffix(".tmp")
-        with tmp.open("wb") as handle:
-            pickle.dump(payload, handle, protocol=pickle.HIGHEST_PROTOCOL)
+        with tmp.open("w", encoding="utf-8") as handle:
+            handle.write(json.dumps({"version": payload["version"]}) + "\n")
+            for key, a in payload["entries"].items():
+                pairs = [[p.ko, p.en, p.source] for p in a.pairs]
+                row = [key, a.tokens, pairs, sorted(a.regions)]
+                handle.write(json.dumps(row, ensure_ascii=False) + "\n")
         tmp.replace(path)
     except OSError as exc:  # a cache that cannot be written only costs a re-analysis later
         log.warning("could not write the lexical cache %s: %s", path, exc)

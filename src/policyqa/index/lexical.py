@@ -18,6 +18,7 @@ from typing import Any
 import numpy as np
 
 from policyqa.core.memo import BoundedCache
+from policyqa.core.text import fold_width
 
 _HANGUL = re.compile(r"[\uac00-\ud7a3]")
 ACRONYM_LETTERS = 6
@@ -330,6 +331,7 @@ class Tokenizer:
         return self._stem(word)
 
     def tokenize(self, text: str) -> list[str]:
+        text = fold_width(text)
         if not _HANGUL.search(text):
             return self._english(text)
         return self._korean(self._analysed(text))
@@ -360,6 +362,7 @@ class Tokenizer:
         return out
 
     def tokenize_many(self, texts: Sequence[str]) -> list[list[str]]:
+        texts = [fold_width(t) for t in texts]
         results: list[list[str] | None] = [None] * len(texts)
         korean_idx = [i for i, t in enumerate(texts) if _HANGUL.search(t)]
         korean = set(korean_idx)

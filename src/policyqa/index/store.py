@@ -28,6 +28,10 @@ class IndexMismatchError(RuntimeError):
     """The index was built with other embedders than the settings ask for."""
 
 
+class IndexDamagedError(RuntimeError):
+    """The index files cannot be read; the message names the fix."""
+
+
 @dataclass(frozen=True)
 class ManifestEntry:
     doc_id: str
@@ -57,8 +61,48 @@ def make_client(home: Path, chroma_url: str = "") -> Any:
             settings=chroma_settings,
         )
     path = home / "chroma"
+    check_embedded(path)
     path.mkdir(parents=True, exist_ok=True)
-    return chromadb.PersistentClient(path=str(path), settings=chroma_settings)
+    try:
+        return chromadb.PersistentClient(path=str(path), settings=chroma_settings)
+    except Exception as exc:
+        raise IndexDamagedError(damaged(path, f"Chroma cannot open it: {exc}")) from exc
+
+
+def damaged(folder: Path, reason: str) -> str:
+    return (
+        f"The index in {folder} is damaged ({reason}). Rebuild it: `policyqa reset --yes`, "
+        "then `policyqa ingest`."
+    )
+
+
+def check_embedded(folder: Path) -> None:
+    """Raise IndexDamagedError when the embedded Chroma files in `folder` are unreadable or
+    incomplete. Read with sqlite3 alone: Chroma itself fails in many ways on such files, or
+    worse, opens them as an empty index or rebuilds a missing vector index from nothing."""
+    import sqlite3
+
+    database = folder / "chroma.sqlite3"
+    if not database.exists():
+        return
+    if database.stat().st_size == 0:
+        raise IndexDamagedError(damaged(folder, "chroma.sqlite3 is empty (0 bytes)"))
+    try:
+        with sqlite3.connect(f"file:{database}?mode=ro", uri=True) as connection:
+            check = connection.execute("PRAGMA quick_check").fetchone()
+            if not check or check[0] != "ok":
+                raise IndexDamagedError(damaged(folder, f"chroma.sqlite3: {check}"))
+            # Vector segments of collections that hold embeddings: each has its folder.
+            rows = connection.execute(
+                "SELECT v.id FROM segments v JOIN segments m ON m.collection = v.collection "
+                "WHERE v.scope = 'VECTOR' AND m.scope = 'METADATA' "
+                "AND EXISTS (SELECT 1 FROM embeddings e WHERE e.segment_id = m.id)"
+            ).fetchall()
+    except sqlite3.Error as exc:
+        raise IndexDamagedError(damaged(folder, f"chroma.sqlite3: {exc}")) from exc
+    missing = [str(r[0]) for r in rows if not (folder / str(r[0])).is_dir()]
+    if missing:
+        raise IndexDamagedError(damaged(folder, f"vector index folder {missing[0]} is missing"))
 
 
 class Store:

@@ -10,9 +10,9 @@ import fcntl
 import fnmatch
 import logging
 import time
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
-from dataclasses import dataclass
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager, nullcontext
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from langchain_core.embeddings import Embeddings
@@ -20,7 +20,8 @@ from langchain_core.embeddings import Embeddings
 from policyqa.core.models import Chunk, Document, IngestReport, Rejection
 from policyqa.index.embed import EmbedderSpec
 from policyqa.index.store import IndexMismatchError, Store
-from policyqa.ingest.load import SUPPORTED_SUFFIXES, LoadError, file_sha256, load_file
+from policyqa.ingest.load import SUPPORTED_SUFFIXES, LoadError, file_sha256
+from policyqa.ingest.pdfworker import PdfLimits, load_isolated
 from policyqa.ingest.split import split_document, split_signature
 
 log = logging.getLogger(__name__)
@@ -53,8 +54,13 @@ def discover(
             candidates = [
                 (p, p.relative_to(root).as_posix()) for p in sorted(root.rglob("*")) if p.is_file()
             ]
+        inside = root.resolve() if root.is_dir() else root.parent.resolve()
         for path, doc_id in candidates:
             parts = Path(doc_id).parts
+            if not path.resolve().is_relative_to(inside):
+                # A link to /etc/passwd would be indexed, quoted and served as a document.
+                rejected.append(Rejection(str(path), "a link to a file outside the folder"))
+                continue
             try:
                 doc_id.encode("utf-8")
             except UnicodeEncodeError:
@@ -177,13 +183,21 @@ def ingest(
     max_bytes: int | None = None,
     prune: bool = False,
     show_progress: bool = False,
+    staged: Mapping[Path, SourceFile] | None = None,
+    locked: bool = False,
+    pdf_limits: PdfLimits | None = None,
 ) -> IngestReport:
+    """`staged`: files read from the key path but indexed as the given source (an upload is
+    indexed under a temporary name, then moved into place). `locked`: the caller holds the
+    ingest lock."""
     started = time.perf_counter()
     report = IngestReport()
     store = indexer.store
-    with ingest_lock(home):
+    read_from = {s.doc_id: path for path, s in (staged or {}).items()}
+    with nullcontext() if locked else ingest_lock(home):
         store.check_compatible()
-        files, rejected = discover(paths, exclude)
+        files, rejected = discover(paths, exclude) if paths else ([], [])
+        files += list((staged or {}).values())
         report.rejected.extend(rejected)
         manifest = store.manifest()
         seen: set[str] = set()
@@ -192,7 +206,7 @@ def ingest(
             seen.add(source.doc_id)
             report.files += 1
             try:
-                file_hash = file_sha256(source.path)
+                file_hash = file_sha256(read_from.get(source.doc_id, source.path))
             except OSError as exc:
                 report.rejected.append(Rejection(str(source.path), f"cannot read: {exc}"))
                 continue
@@ -209,7 +223,10 @@ def ingest(
         bar = _progress_bar(len(todo), show_progress)
         for source, _ in todo:
             try:
-                doc = load_file(source.path, source.doc_id, max_bytes=max_bytes)
+                path = read_from.get(source.doc_id, source.path)
+                doc = load_isolated(path, source.doc_id, max_bytes=max_bytes, limits=pdf_limits)
+                if path != source.path:
+                    doc = replace(doc, source_path=str(source.path.resolve()))
             except LoadError as exc:
                 report.rejected.append(Rejection(str(source.path), str(exc)))
                 _advance_file(bar)

@@ -16,6 +16,7 @@ from pathlib import Path
 
 from policyqa.core.language import detect_language
 from policyqa.core.models import Document, Page
+from policyqa.core.text import drop_invisible, fold_width
 
 log = logging.getLogger(__name__)
 
@@ -258,6 +259,6 @@ def _clean(text: str) -> str:
     # Damaged PDFs can yield lone surrogates, which no UTF-8 store accepts.
     text = text.encode("utf-8", "replace").decode("utf-8")
     # NFC so that Hangul from PDFs (often decomposed jamo) matches typed questions.
-    text = unicodedata.normalize("NFC", text)
+    text = unicodedata.normalize("NFC", fold_width(drop_invisible(text)))
     text = text.replace("\r\n", "\n").replace("\r", "\n").replace("\x00", "")
     return re.sub(r"[ \t\u00a0]+", " ", text).strip()

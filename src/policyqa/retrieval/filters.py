@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -15,6 +15,7 @@ Filters = Mapping[str, Any]
 # `region=g`: chunks that name area g or no area at all (the nationwide measures);
 # `region=nationwide`: chunks naming no area; `names_region=g`: chunks that name g.
 REGION_KEYS = ("region", "names_region")
+NATIONWIDE = "nationwide"
 
 
 def region_filters(
@@ -67,8 +68,9 @@ def is_metadata_key(key: object) -> bool:
     return isinstance(key, str) and re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", key) is not None
 
 
-def parse_filters(items: Sequence[str]) -> dict[str, Any]:
-    """`key=value` pairs; repeated keys or `a|b` give a list; digits become integers."""
+def parse_filters(items: Sequence[str], areas: Collection[str] = ()) -> dict[str, Any]:
+    """`key=value` pairs; repeated keys or `a|b` give a list; digits become integers. A region
+    filter must name one of `areas` (the domain pack's) or "nationwide"."""
     filters: dict[str, Any] = {}
     for item in items:
         key, sep, value = item.partition("=")
@@ -78,6 +80,9 @@ def parse_filters(items: Sequence[str]) -> dict[str, Any]:
         if not is_metadata_key(key):
             raise ValueError(f"filter key {key!r} is not a metadata field")
         values = [_typed(v.strip()) for v in value.split("|")]
+        known = {*areas, NATIONWIDE}
+        if key in REGION_KEYS and any(v not in known for v in values):
+            raise ValueError(f"unknown region in {item!r}; use one of: {', '.join(sorted(known))}")
         previous = filters.get(key)
         if previous is not None:
             values = (previous if isinstance(previous, list) else [previous]) + values
