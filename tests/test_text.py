@@ -232,3 +232,14 @@ def test_a_two_column_table_reads_as_label_and_value_records() -> None:
     )
     texts = [s.text for s in sentence_spans(after)]
     assert any(t.startswith("The four fields") and t.endswith("this sheet.") for t in texts), texts
+
+
+def test_question_language_is_the_language_of_most_words() -> None:
+    from policyqa.core.language import question_language
+
+    assert question_language("What is 초광역특별협약?") == "en"
+    assert question_language("What is the 2024 budget for the basic pension (기초연금)?") == "en"
+    assert question_language("RISE 사업 예산은 얼마인가요?") == "ko"
+    assert question_language("Gangwon 예산은?") == "ko"  # a tie: the predicate is Korean
+    assert question_language("포괄보조 block grants?") == "en"
+    assert question_language("2026?") == "ko"

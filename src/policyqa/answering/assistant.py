@@ -33,7 +33,7 @@ from policyqa.answering.verify import (
     split_answer,
     verify,
 )
-from policyqa.core.language import detect_language
+from policyqa.core.language import question_language
 from policyqa.core.models import Passage
 from policyqa.core.text import clean_question, collapse, with_topic_particle
 from policyqa.domain import DomainPack, load_domain
@@ -86,7 +86,7 @@ class Assistant:
         started = time.perf_counter()
         asked = _checked_question(question)
         if language not in ("ko", "en"):
-            language = "ko" if detect_language(asked) != "en" else "en"
+            language = question_language(asked)
         standalone = self._standalone(asked, _cleaned_history(history), language, filters)
         analysis = analyse(asked, standalone, language, self.searcher, self.domain)
         passages = self._retrieve(analysis, filters)

@@ -28,6 +28,25 @@ def detect_language(text: str) -> Language:
     return "mixed"
 
 
+def question_language(text: str) -> str:
+    """The language a question is written in, "ko" or "en": the language of most of its words
+    (a word holding Hangul is Korean, a word of Latin letters English), so that "What is
+    초광역특별협약?" is English and "RISE 사업 예산은?" Korean. A tie goes to the last word,
+    where both languages put the question's predicate or its question mark."""
+    korean = latin = 0
+    last = ""
+    for word in text.split():
+        if _SYLLABLE.search(word):
+            korean += 1
+            last = "ko"
+        elif _LATIN.search(word):
+            latin += 1
+            last = "en"
+    if korean == latin:
+        return last or "ko"
+    return "ko" if korean > latin else "en"
+
+
 def is_korean(text: str) -> bool:
     """Whether the text holds any Hangul syllable."""
     return _SYLLABLE.search(text) is not None
