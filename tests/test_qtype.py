@@ -170,3 +170,11 @@ def test_the_kind_of_detail_a_gap_statement_names() -> None:
     assert gap_kinds("집행 부처는 공개 자료에 명시되지 않음") == {BODY}
     assert gap_kinds("K-패스 지원의 대상과 조건") == {ELIGIBILITY}
     assert gap_kinds("The details are not specified.") == set()
+
+
+def test_abbreviated_years_are_dates_not_amounts() -> None:
+    assert not gives_detail(
+        {AMOUNT}, "- ‘19 : 사회서비스형 노인일자리 사업 실시", "결산액은 몇백만원?"
+    )
+    assert not gives_detail({AMOUNT}, "’17.11.29 주거복지로드맵 발표", "얼마인가요?")
+    assert gives_detail({AMOUNT}, "’17.11.29 발표, 17만호 공급", "몇 호인가요?")

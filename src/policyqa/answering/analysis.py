@@ -7,6 +7,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from policyqa.answering import qtype
+from policyqa.answering.periods import years_in
 from policyqa.answering.terms import QuestionTerms
 from policyqa.core.language import requested_language
 from policyqa.domain import DomainPack, PlaceMatch
@@ -32,6 +33,7 @@ class QuestionAnalysis:
     yes_no: bool
     asks_status: bool  # "is it confirmed?": a statement that it is not is an answer
     requested_language: str | None  # "what is it called in English?"
+    years: frozenset[int]  # the years or period the question names
     terms: QuestionTerms
     domain: DomainPack
 
@@ -73,6 +75,7 @@ def analyse(
         yes_no=qtype.is_yes_no(standalone),
         asks_status=_ASKS_STATUS.search(standalone) is not None,
         requested_language=requested_language(standalone),
+        years=frozenset(years_in(standalone)),
         terms=terms,
         domain=domain,
     )

@@ -8,6 +8,7 @@ from collections.abc import Sequence
 from policyqa.answering import qtype
 from policyqa.answering.analysis import QuestionAnalysis
 from policyqa.answering.gaps import in_gaps_section, is_not_specified
+from policyqa.answering.periods import period_gap, years_in
 from policyqa.answering.sentences import Candidate, span_section
 from policyqa.core.models import Passage
 from policyqa.core.text import collapse
@@ -127,3 +128,47 @@ def stated_gap(
         if best_gap.effective >= max(others, default=0.0):
             return best_gap
     return None
+
+
+def period_mismatch(
+    cand: Candidate, passages: Sequence[Passage], analysis: QuestionAnalysis
+) -> set[int] | None:
+    """The years a sentence is about instead of those the question names: the years it names
+    itself, or, when it names none, those of what comes before it in its passage (a table's
+    header row, the section, the document title). None when it matches or names no year."""
+    if not analysis.years:
+        return None
+    own = years_in(cand.span.text)
+    if own:
+        return None if own & analysis.years else own
+    chunk = passages[cand.passage_index].chunk
+    context = f"{chunk.title}\n{chunk.section}\n{chunk.text[: cand.span.start]}"
+    return period_gap(set(analysis.years), context)
+
+
+def other_period(
+    chosen: Sequence[Candidate], passages: Sequence[Passage], analysis: QuestionAnalysis
+) -> set[int] | None:
+    """The years the answer would be about when the question names others ("the 2025 budget"
+    answered by the 2024 row): the best chosen sentence is about other years, and no chosen
+    sentence about an asked one gives the kind of detail asked. None otherwise."""
+    if not chosen or not analysis.years:
+        return None
+    gaps = [period_mismatch(c, passages, analysis) for c in chosen]
+    best = max(range(len(chosen)), key=lambda i: chosen[i].score)
+    best_gap = gaps[best]
+    if best_gap is None:
+        return None
+    for cand, gap in zip(chosen, gaps, strict=True):
+        gives = not analysis.details or analysis.gives_detail(cand.span.text)
+        if gap is None and gives and _names_asked_year(cand, passages, analysis):
+            return None
+    return best_gap
+
+
+def _names_asked_year(
+    cand: Candidate, passages: Sequence[Passage], analysis: QuestionAnalysis
+) -> bool:
+    chunk = passages[cand.passage_index].chunk
+    context = f"{chunk.title}\n{chunk.section}\n{chunk.text[: cand.span.end]}"
+    return bool(years_in(context) & analysis.years)

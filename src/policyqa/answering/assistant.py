@@ -18,7 +18,7 @@ from typing import Any
 from policyqa.answering import prompts
 from policyqa.answering.analysis import QuestionAnalysis, analyse, filter_areas
 from policyqa.answering.answer import MAX_QUESTION_CHARS, Answer, AnswerError, AnswerEvent
-from policyqa.answering.answerability import detail_given, stated_gap
+from policyqa.answering.answerability import detail_given, other_period, stated_gap
 from policyqa.answering.completion import complete_sentences
 from policyqa.answering.composers import Composer, ExtractiveComposer
 from policyqa.answering.condense import Turn, condense
@@ -115,6 +115,10 @@ class Assistant:
             # The passages are about the subject but none gives the figure, date or place
             # asked for: quoting (or paraphrasing) the nearby facts would look like an answer.
             yield from self._refuse(answer, "no-detail", _no_detail(analysis), started)
+            return
+        given = other_period(chosen, passages, analysis)
+        if given is not None:
+            yield from self._other_period(answer, analysis, chosen[0], passages, given, started)
             return
         encoder = self.searcher.multilingual_encoder()
         chosen = in_question_language(chosen, candidates, analysis, encoder)
@@ -220,6 +224,31 @@ class Assistant:
             answer, "not-specified", f"{lead} {verification.text()}".strip(), started
         )
 
+    def _other_period(
+        self,
+        answer: Answer,
+        analysis: QuestionAnalysis,
+        first: Candidate,
+        passages: Sequence[Passage],
+        given: set[int],
+        started: float,
+    ) -> Iterator[AnswerEvent]:
+        """The documents speak of other years than asked: a refusal that says which, quoting
+        what they give, never presented as the answer."""
+        verification = verify(
+            f"{collapse(first.span.text)} [{first.passage_index + 1}]", passages, self.checker
+        )
+        answer.citations, answer.sentences = verification.citations, verification.kept
+        lead = prompts.message(
+            "other-period",
+            analysis.language,
+            asked=_years_text(analysis.years),
+            given=_years_text(given),
+        )
+        yield from self._refuse(
+            answer, "other-period", f"{lead} {verification.text()}".strip(), started
+        )
+
     def _not_found(self, analysis: QuestionAnalysis, evidence: set[str]) -> str:
         documents = len(self.searcher.documents())
         text = prompts.message(
@@ -268,6 +297,13 @@ def _cleaned_history(history: Sequence[Turn]) -> list[dict[str, str]]:
         }
         for t in history
     ]
+
+
+def _years_text(years: set[int] | frozenset[int]) -> str:
+    ordered = sorted(years)
+    if len(ordered) > 2 and ordered == list(range(ordered[0], ordered[-1] + 1)):
+        return f"{ordered[0]}–{ordered[-1]}"
+    return ", ".join(str(y) for y in ordered)
 
 
 def _no_detail(analysis: QuestionAnalysis) -> str:

@@ -142,7 +142,9 @@ _DATE_NUMBER = re.compile(
 _CALENDAR = re.compile(
     rf"\b\d{{4}}-\d{{1,2}}(?:-\d{{1,2}})?\b|\b\d{{1,2}}\s+{MONTH_NAME}(?:\s+\d{{4}})?|"
     rf"\b{MONTH_NAME}\s+\d{{1,2}}(?:,?\s+\d{{4}})?|(?<!\d)(?:1[89]|20)\d\d(?:년)?(?![\d.,]|\s?(?:조|억|만|원|%))|"
-    r"\d{1,2}\s?월(?:\s?\d{1,2}\s?일)?",
+    r"\d{1,2}\s?월(?:\s?\d{1,2}\s?일)?|"
+    # abbreviated years and dates, as Korean documents write them: ’19, ‘07.1.1, '17.11.29
+    r"[’‘'`]\d{2}(?:\.\d{1,2}){0,2}(?:\s?년)?(?!\d)",
     re.IGNORECASE,
 )
 _REFERENCE = re.compile(

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 
 from policyqa.answering.analysis import QuestionAnalysis
 from policyqa.answering.gaps import in_gaps_section
+from policyqa.answering.periods import years_in
 from policyqa.core.models import Chunk, Passage
 from policyqa.core.text import Span, leaves_parenthesis_open, numbers_in, sentence_spans
 from policyqa.ingest.split import heading_style
@@ -20,6 +21,9 @@ Tokenize = Callable[[str], list[str]]
 CONTEXT_CREDIT = 0.8
 # A sentence that gives the kind of detail asked for ("how much?" -> a figure).
 DETAIL_BOOST = 1.25
+# A sentence that names a year the question asks about (the 2024 row of a table, not 2022's),
+# against one that names only other years.
+PERIOD_BOOST = 1.25
 OTHER_LANGUAGE_FACTOR = 0.35
 FRAGMENT_CHARS = 100
 LIST_ITEM_CHARS = 120
@@ -86,6 +90,10 @@ def score_candidates(passages: Sequence[Passage], analysis: QuestionAnalysis) ->
         value = effective * (0.5 + 0.5 * (passages[unit.passage_index].score / top))
         if analysis.details and analysis.gives_detail(span.text):
             value *= DETAIL_BOOST
+        named = years_in(span.text) if analysis.years else set()
+        if named:
+            # the row of the year asked comes first; a row of other years only after it
+            value *= PERIOD_BOOST if named & analysis.years else 1 / PERIOD_BOOST
         if other:
             # The question's language is preferred when both say the same; translated
             # terms are weaker evidence than the question's own words.
