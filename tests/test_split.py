@@ -179,3 +179,17 @@ def test_headings_that_name_a_section_still_open_one() -> None:
         ("○ 세부 내용", ""),
     ]:
         assert heading_style(line, following) is not None, line
+
+
+def test_a_labelled_item_is_titled_by_its_label() -> None:
+    # "□ 필드: 문장" names the field; the sentence after the colon is the section's text.
+    line = "□ 과제 체계: 설계도 전체는 11개 전략과제와 144개 세부과제로 구성되나, 이 분야에 속한"
+    assert heading_style(line, "전략과제의 수와 명칭은 공개 자료에 명시되지 않음") == (
+        "box",
+        "□ 과제 체계",
+    )
+    assert heading_style("□ 주재: 김경수 위원장") == ("box", "□ 주재: 김경수 위원장")
+    assert (
+        heading_style("○ 세부 내용은 2025년 9월 30일 전체회의에서 의결된 설계도와 같다는 설명이다.")
+        is None
+    )

@@ -294,8 +294,36 @@ def heading_style(
                 return style, label.group(0) if label else stripped
             if style in ("chapter", "part") or _names_a_section(stripped, next_line):
                 return style, stripped
+            labelled = _labelled(stripped)
+            if labelled:
+                return style, labelled
             return None
     return None
+
+
+# "□ 추진 배경: 지방소멸을 막기 위해 ...": a field name, a colon, the field's text.
+_LABEL = re.compile(r"^([^:：]{1,30}?)\s*[:：]\s*\S")
+_LABEL_WIDTH = 24
+
+
+def _labelled(line: str) -> str:
+    """The section a labelled item opens, titled by its label ("□ 추진 배경"), as an article
+    is titled by its label: the sentence after the colon is the section's text, not its
+    name. "" when the line is not a short label followed by a colon."""
+    mark = _HEADING_MARK.match(line)
+    start = mark.end() if mark else 0
+    found = _LABEL.match(line[start:])
+    if found is None:
+        return ""
+    label = found.group(1).strip()
+    if (
+        display_width(label) > _LABEL_WIDTH
+        or not _LETTER.search(label)
+        or is_figure_row(label)
+        or reads_as_sentence(label)
+    ):
+        return ""
+    return (line[:start] + label).strip()
 
 
 def _names_a_section(line: str, next_line: str) -> bool:
