@@ -148,6 +148,7 @@ def _budget_table(c: object) -> None:
 
 
 def test_table_rows_carry_their_header_and_unit(tmp_path: Path) -> None:
+    # A figure needs its column's header (year, kind) and the table's unit to mean anything.
     path = canvas_pdf(tmp_path / "budget.pdf", [_budget_table])
     old = PdfReader(str(path)).pages[0].extract_text()
     assert "657,680" in old and not any("2024" in x and "657,680" in x for x in old.splitlines())
@@ -319,12 +320,14 @@ def test_bundled_corpus_reads_without_loss(path: Path) -> None:
             assert not missing, (page.page, missing[:5])
 
 
-def test_bundled_corpus_tables_carry_their_headers() -> None:
+def test_bundled_corpus_tables_are_read_as_rows_under_their_header() -> None:
     doc = load_file(CORPUS / "task-economic-ko.pdf", "task-economic-ko.pdf")
     rows = [x for p in doc.pages for x in p.text.splitlines() if x.startswith("| 국민성장펀드")]
     assert rows == [
-        "| 국민성장펀드 지역 투자 | 주요 내용: 펀드·벤처 자금 비수도권 투자 | 수치: 5년 150조원, "
-        "연 약 40조원, 약 40% | 담당 기관: 공개 자료에 명시되지 않음 | 상태·출처: 설계도 반영 |"
+        "| 국민성장펀드 지역 투자 | 펀드·벤처 자금 비수도권 투자 "
+        "| 5년 150조원, 연 약 40조원, 약 40% | 공개 자료에 명시되지 않음 | 설계도 반영 |"
     ]
+    header = "| 조치 | 주요 내용 | 수치 | 담당 기관 | 상태·출처 |"
+    assert header in doc.pages[1].text.splitlines()
     chunks = split_document(doc)
     assert not any(c.section.startswith("|") for c in chunks)

@@ -169,9 +169,9 @@ def _read_pdf(path: Path) -> tuple[str, list[Page], int]:
         pages: list[Page] = []
         for index in range(page_count):
             layout = layouts[index] if index < len(layouts) else None
-            if layout is not None:
+            if layout is not None and layout.lines:
                 text = layout.text
-            else:
+            else:  # PDFium could not read the page, or found no text where pypdf may
                 try:
                     text = _extract_with_time_limit(reader.pages[index], path.name, index + 1)
                 except (FileNotDecryptedError, DependencyError) as exc:

@@ -682,15 +682,20 @@ def _records(
     )
     if stacked and values:
         return [
-            [label_lines[i]]
-            + [f"{name}: {lines[i]}" if name else lines[i] for name, lines in values]
+            [label_lines[i]] + [_labelled_value(name, lines[i]) for name, lines in values]
             for i in range(len(label_lines))
         ]
     record = [label] if label else []
-    for name, lines in values:
-        value = " ".join(lines)
-        record.append(f"{name}: {value}" if name else value)
+    record.extend(_labelled_value(name, " ".join(lines)) for name, lines in values)
     return [record]
+
+
+def _labelled_value(header: str, value: str) -> str:
+    """A value with its column's header where the value needs it to mean anything: figures,
+    dashes and ticks ("2024년 확정(B): 657,680", "직접: ○"). A value in words carries its own
+    meaning ("18 January 2024", "주택도시기금법 제9조"); the table's header line, given once
+    above its rows, names its column."""
+    return f"{header}: {value}" if header and not has_letters(value) else value
 
 
 # -- reading order -----------------------------------------------------------------------------
