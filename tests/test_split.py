@@ -193,3 +193,29 @@ def test_a_labelled_item_is_titled_by_its_label() -> None:
         heading_style("○ 세부 내용은 2025년 9월 30일 전체회의에서 의결된 설계도와 같다는 설명이다.")
         is None
     )
+
+
+def test_items_of_a_quoted_article_are_not_sections() -> None:
+    page = "\n".join(
+        [
+            "5. 사업근거 및 추진경위",
+            "제7조(급여의 종류) ① 이 법에 따른 급여의 종류는 다음 각 호와 같다.",
+            "1. 생계급여",
+            "2. 주거급여",
+            "7. 자활급여",
+            "제8조(생계급여의 내용 등) ① 생계급여는 수급자에게 금품을 지급하는 것으로 한다.",
+            "6. 주요내용",
+            "① 사업규모",
+        ]
+    )
+    sections = [c.section for c in split_document(_doc(page), max_words=10, overlap_words=0)]
+    assert "5. 사업근거 및 추진경위 > 제8조(생계급여의 내용 등)" in sections
+    assert sections[-1] == "6. 주요내용"
+    assert not any("자활급여" in s or "1. 생계급여" in s for s in sections)
+
+
+def test_lettered_sections_run_on_through_i() -> None:
+    t = SectionTracker()
+    t.feed("upper", "H. Fiscal Position")
+    t.feed("roman", "I. Conclusion")
+    assert t.path == "I. Conclusion"

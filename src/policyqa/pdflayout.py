@@ -212,7 +212,7 @@ def _path_segments(raw: object, obj: object) -> Iterator[tuple[float, float, flo
     (glyph outlines, chart lines), which are never table rules."""
     r = raw
     count = r.FPDFPath_CountSegments(obj)  # type: ignore[attr-defined]
-    if count < 2 or count > 400:
+    if count < 2 or count > 5000:
         return
     matrix = r.FS_MATRIX()  # type: ignore[attr-defined]
     if not r.FPDFPageObj_GetMatrix(obj, matrix):  # type: ignore[attr-defined]
@@ -279,10 +279,25 @@ def _open_sides(horizontal: list[_Edge]) -> list[_Edge]:
         for edge in horizontal:
             groups.setdefault(round(getattr(edge, attribute) / _SNAP), []).append(edge)
         for group in groups.values():
-            if len(group) >= 3:
-                x = statistics.fmean(getattr(e, attribute) for e in group)
-                sides.append(_Edge(x, min(e.at for e in group), max(e.at for e in group)))
+            group.sort(key=lambda e: e.at)
+            gaps = [b.at - a.at for a, b in itertools.pairwise(group)]
+            # Rules far apart (two tables on one margin) are not one table's side.
+            limit = 3 * statistics.median(gaps) if gaps else 0.0
+            run = [group[0]]
+            for edge, gap in zip(group[1:], gaps, strict=True):
+                if gap > limit:
+                    sides.extend(_side(run, attribute))
+                    run = []
+                run.append(edge)
+            sides.extend(_side(run, attribute))
     return sides
+
+
+def _side(rules: list[_Edge], attribute: str) -> list[_Edge]:
+    if len(rules) < 3:
+        return []
+    x = statistics.fmean(getattr(e, attribute) for e in rules)
+    return [_Edge(x, rules[0].at, rules[-1].at)]
 
 
 def _merged(edges: list[_Edge]) -> list[_Edge]:

@@ -59,13 +59,46 @@ class SectionTracker:
                 self._stack.pop()
         else:
             styles = [s for s, _ in self._stack]
+            if style == "roman" and "upper" in styles:
+                # "I. Conclusion" after "H. Fiscal Position" is the next letter, not roman one.
+                letter = self._stack[styles.index("upper")][1][:1]
+                if letter and title[:1] == chr(ord(letter) + 1):
+                    style = "upper"
             if style in styles:
                 del self._stack[styles.index(style) :]
         self._stack.append((style, _short_title(title)))
 
+    def opens(self, style: str, title: str) -> bool:
+        """Whether a heading opens a section here. Inside an article of a statute the numbered
+        lines (1., 2. ...; 가., 나. ...) are the article's items, not sections: a number of that
+        style opens one only where it continues the outline above the article (the "6. 주요내용"
+        after "5. 사업근거 및 추진경위" and a quoted 제7조 with its items 1. to 7.)."""
+        styles = [s for s, _ in self._stack]
+        if style not in _ITEM_ORDINALS or "article" not in styles:
+            return True
+        outer = styles[: styles.index("article")]
+        if style not in outer:
+            return False
+        previous = _ordinal(style, self._stack[outer.index(style)][1])
+        current = _ordinal(style, title)
+        return previous is None or current is None or current == previous + 1
+
     @property
     def path(self) -> str:
         return str(SECTION_SEPARATOR.join([title for _, title in self._stack]))
+
+
+_ITEM_ORDINALS = {"num": re.compile(r"\d+"), "ganada": re.compile(r"[가-하]")}
+_GANADA = "가나다라마바사아자차카타파하"
+
+
+def _ordinal(style: str, title: str) -> int | None:
+    """The position a numbered heading gives itself: 3 for "3. ...", 3 for "다. ..."."""
+    found = _ITEM_ORDINALS[style].match(title)
+    if found is None:
+        return None
+    text = found.group(0)
+    return int(text) if text.isdigit() else (_GANADA.find(text) + 1 or None)
 
 
 @dataclass
@@ -124,7 +157,7 @@ def _blocks(text: str, tracker: SectionTracker) -> list[_Block]:
             lines[index + 1] if index + 1 < len(lines) else "",
             lines[index - 1] if index else "",
         )
-        if heading is not None:
+        if heading is not None and tracker.opens(*heading):
             tracker.feed(*heading)
             blocks.append(_Block(tracker.path, []))
         blocks[-1].lines.append(line)
