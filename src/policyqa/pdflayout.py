@@ -265,14 +265,15 @@ def _ruling_edges(raw: object, page: object) -> tuple[list[_Edge], list[_Edge]]:
                 horizontal.append(_Edge((y0 + y1) / 2, min(x0, x1), max(x0, x1)))
             elif abs(x1 - x0) < 1.0 and abs(y1 - y0) >= _MIN_RULE:
                 vertical.append(_Edge((x0 + x1) / 2, min(y0, y1), max(y0, y1)))
-    horizontal = _merged(horizontal)
-    return horizontal, _merged(vertical + _open_sides(horizontal))
+    horizontal, vertical = _merged(horizontal), _merged(vertical)
+    return horizontal, _merged(vertical + _open_sides(horizontal, vertical))
 
 
-def _open_sides(horizontal: list[_Edge]) -> list[_Edge]:
-    """The left and right sides of tables drawn with horizontal rules only at their edges (an
-    open-sided table, common in reports): where three or more rules start (or end) at the same
-    x, a vertical side joins them. It only makes a table where inner column rules exist too."""
+def _open_sides(horizontal: list[_Edge], vertical: list[_Edge]) -> list[_Edge]:
+    """The left and right sides of tables drawn without them (an open-sided table, common in
+    reports): where three or more rules start (or end) at the same x, a vertical side joins
+    those of them that column rules connect. Between two tables on one margin no column rule
+    crosses, so the side stops there; and no side makes a table without column rules."""
     sides: list[_Edge] = []
     for attribute in ("start", "end"):
         groups: dict[int, list[_Edge]] = {}
@@ -280,17 +281,24 @@ def _open_sides(horizontal: list[_Edge]) -> list[_Edge]:
             groups.setdefault(round(getattr(edge, attribute) / _SNAP), []).append(edge)
         for group in groups.values():
             group.sort(key=lambda e: e.at)
-            gaps = [b.at - a.at for a, b in itertools.pairwise(group)]
-            # Rules far apart (two tables on one margin) are not one table's side.
-            limit = 3 * statistics.median(gaps) if gaps else 0.0
             run = [group[0]]
-            for edge, gap in zip(group[1:], gaps, strict=True):
-                if gap > limit:
+            for lower, upper in itertools.pairwise(group):
+                if not _crossed(lower, upper, vertical):
                     sides.extend(_side(run, attribute))
                     run = []
-                run.append(edge)
+                run.append(upper)
             sides.extend(_side(run, attribute))
     return sides
+
+
+def _crossed(lower: _Edge, upper: _Edge, vertical: list[_Edge]) -> bool:
+    """Whether a column rule runs from one of two rules to the other, between their ends."""
+    left = max(lower.start, upper.start) + _SNAP
+    right = min(lower.end, upper.end) - _SNAP
+    return any(
+        left < v.at < right and v.start <= lower.at + _SNAP and v.end >= upper.at - _SNAP
+        for v in vertical
+    )
 
 
 def _side(rules: list[_Edge], attribute: str) -> list[_Edge]:
@@ -869,9 +877,17 @@ def page_layout(raw: object, page: object, textpage: object) -> PageLayout:
 
 
 def _anchor(char: _Char) -> tuple[float, float]:
-    """The point that places a character in a cell: near its origin, since some fonts report
-    a glyph box a full em wide that reaches into the next cell."""
-    return char.x0 + min((char.x1 - char.x0) / 2, 0.25 * char.size), (char.y0 + char.y1) / 2
+    """The point that places a character in a cell: its centre, but no further than a quarter
+    em from the origin for a narrow script, since some fonts report a digit's box a full em
+    wide, reaching into the next cell (Hangul and CJK glyphs are a full em wide)."""
+    half = (char.x1 - char.x0) / 2
+    if not _is_wide(char.text):
+        half = min(half, 0.25 * char.size)
+    return char.x0 + half, (char.y0 + char.y1) / 2
+
+
+def _is_wide(text: str) -> bool:
+    return unicodedata.east_asian_width(text[:1]) in ("W", "F")
 
 
 def _split_into_cells(run: _Run, table: _Table, cell: _Cell) -> None:
