@@ -331,3 +331,56 @@ def test_bundled_corpus_tables_are_read_as_rows_under_their_header() -> None:
     assert header in doc.pages[1].text.splitlines()
     chunks = split_document(doc)
     assert not any(c.section.startswith("|") for c in chunks)
+
+
+def test_a_page_whose_layout_raises_is_read_by_pypdf(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from policyqa import pdflayout
+
+    original = pdflayout.page_layout
+    calls: list[int] = []
+
+    def failing(raw: object, page: object, textpage: object) -> pdflayout.PageLayout:
+        calls.append(1)
+        if len(calls) == 2:
+            raise RuntimeError("bad content stream")
+        return original(raw, page, textpage)
+
+    monkeypatch.setattr(pdflayout, "page_layout", failing)
+    path = make_pdf(tmp_path / "p.pdf", ["first\x07page", "second\x07page", "third\x07page"])
+    assert [p.text for p in load_file(path, "p.pdf").pages] == [
+        "first page",
+        "second page",
+        "third page",
+    ]
+
+
+def test_a_page_whose_layout_hangs_is_cut_off(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import time
+
+    from policyqa import pdflayout
+
+    original = pdflayout.page_layout
+    release = threading.Event()
+    calls: list[int] = []
+
+    def hanging(raw: object, page: object, textpage: object) -> pdflayout.PageLayout:
+        calls.append(1)
+        if len(calls) == 2:
+            release.wait(5)  # stands in for a page PDFium never finishes
+        return original(raw, page, textpage)
+
+    monkeypatch.setattr(pdflayout, "page_layout", hanging)
+    monkeypatch.setenv("POLICYQA_PAGE_TIMEOUT", "1")
+    path = make_pdf(tmp_path / "p.pdf", ["first page", "second page", "third page"])
+    started = time.monotonic()
+    try:
+        texts = [p.text for p in load_file(path, "p.pdf").pages]
+    finally:
+        release.set()
+    assert time.monotonic() - started < 3.0
+    # The pages after the one that hung are read by pypdf.
+    assert texts == ["first page", "second page", "third page"]
