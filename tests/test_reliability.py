@@ -311,9 +311,16 @@ def test_same_doc_id_from_two_folders_is_not_silently_lost(tmp_path: Path) -> No
 # =============================================================================================
 
 
+@pytest.fixture
+def pypdf_text(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Pages read by pypdf, as when PDFium cannot read them (see test_pdf_layout.py for a
+    page that raises or hangs inside the PDFium layout)."""
+    monkeypatch.setattr(load_module, "read_layouts", lambda *args, **kwargs: None)
+
+
 @pytest.mark.parametrize("error", [RuntimeError("bad content stream"), RecursionError(), KeyError])
 def test_page_whose_extraction_raises_is_skipped(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, error: BaseException
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, pypdf_text: None, error: BaseException
 ) -> None:
     path = make_pdf(tmp_path / "p.pdf", ["first page text", "BROKEN page", "third page text"])
     original = PageObject.extract_text
@@ -331,7 +338,7 @@ def test_page_whose_extraction_raises_is_skipped(
 
 
 def test_pdf_whose_every_page_raises_is_a_load_error(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, pypdf_text: None
 ) -> None:
     path = make_pdf(tmp_path / "p.pdf", ["one", "two"])
 
@@ -350,7 +357,7 @@ def test_pdf_whose_every_page_raises_is_a_load_error(
 # `future.result(timeout=...)` (or, for a hard stop, a subprocess per file); on timeout log a
 # warning and keep the page empty, or raise LoadError("page N took longer than ... s").
 def test_page_whose_extraction_hangs_is_cut_off(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, pypdf_text: None
 ) -> None:
     path = make_pdf(tmp_path / "p.pdf", ["first page text", "HANG page", "third page text"])
     original = PageObject.extract_text

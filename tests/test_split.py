@@ -137,3 +137,85 @@ def test_an_unnumbered_sources_heading_is_a_section_of_its_own() -> None:
     assert section_at(outline, outline.text.index("three")) == "1. Outline"
     assert heading_style("출처") == ("named", "출처")
     assert heading_style("Sources of the figures are listed below.") is None
+
+
+def test_figure_rows_contents_entries_and_paragraphs_are_not_sections() -> None:
+    # Each line was a section label before: a table row flattened by extraction, a contents
+    # entry, a numbered paragraph (its first line runs on; a sentence ends in it; it ends on
+    # "the"; it states "we will"), the wrapped rest of a sentence citing an article.
+    page = "\n".join(
+        [
+            "1. 조세지출 추이",
+            "71.7 73.0 75.8",
+            "3. 상속·증여세 10,838 1.9 20,049 3.2 22,194 3.2",
+            "○ 국세감면액 (A) 570,248 635,776 693,155",
+            "I. Conclusion ........................................ 95",
+            "1. Every year, the resources NHS England receives are allocated",
+            "to services and treatments that can be provided for patients.",
+            "2. 2025 marks our 60th year of independence.  It has been a",
+            "remarkable journey.",
+            "28. So I will introduce a 50% Corporate Income Tax rebate in the",
+            "Year of Assessment 2025.",
+            "80. We will therefore introduce a new SkillsFuture Workforce",
+            "Development Grant.",
+            "○ 세종특별자치시(2012년 7월 1일 출범)는 '시'로서 3특에 포함되지 않는다.",
+            "- 법적 근거는 「조세특례제한법」 제142조의2(조세지출예산서의 작성), "
+            "「국가재정법」 제9조 및",
+            "제34조(예산안의 첨부서류)",
+        ]
+    )
+    sections = {c.section for c in split_document(_doc(page), max_words=200)}
+    assert sections == {"1. 조세지출 추이"}
+
+
+def test_headings_that_name_a_section_still_open_one() -> None:
+    for line, following in [
+        ("1. 사업 코드 정보", "구분 회계 소관"),
+        ("□ 사업 지원 형태 및 지원율 (최소한 한 개는 반드시 선택하시오. 해당사항에 O 표시)", ""),
+        ("2. 제1차 전체회의(2025년 9월 30일)", "□ 일시·장소: 2025년 9월 30일(화) 오후 2시"),
+        ("2. The plenary session of 30 September 2025", "The blueprint was approved at"),
+        ("(e) Institutions for cooperation between local governments", "• Widen the powers"),
+        ("A. Introduction", "Mr Speaker, Sir"),
+        ("○ 세부 내용", ""),
+    ]:
+        assert heading_style(line, following) is not None, line
+
+
+def test_a_labelled_item_is_titled_by_its_label() -> None:
+    # "□ 필드: 문장" names the field; the sentence after the colon is the section's text.
+    line = "□ 과제 체계: 설계도 전체는 11개 전략과제와 144개 세부과제로 구성되나, 이 분야에 속한"
+    assert heading_style(line, "전략과제의 수와 명칭은 공개 자료에 명시되지 않음") == (
+        "box",
+        "□ 과제 체계",
+    )
+    assert heading_style("□ 주재: 김경수 위원장") == ("box", "□ 주재: 김경수 위원장")
+    assert (
+        heading_style("○ 세부 내용은 2025년 9월 30일 전체회의에서 의결된 설계도와 같다는 설명이다.")
+        is None
+    )
+
+
+def test_items_of_a_quoted_article_are_not_sections() -> None:
+    page = "\n".join(
+        [
+            "5. 사업근거 및 추진경위",
+            "제7조(급여의 종류) ① 이 법에 따른 급여의 종류는 다음 각 호와 같다.",
+            "1. 생계급여",
+            "2. 주거급여",
+            "7. 자활급여",
+            "제8조(생계급여의 내용 등) ① 생계급여는 수급자에게 금품을 지급하는 것으로 한다.",
+            "6. 주요내용",
+            "① 사업규모",
+        ]
+    )
+    sections = [c.section for c in split_document(_doc(page), max_words=10, overlap_words=0)]
+    assert "5. 사업근거 및 추진경위 > 제8조(생계급여의 내용 등)" in sections
+    assert sections[-1] == "6. 주요내용"
+    assert not any("자활급여" in s or "1. 생계급여" in s for s in sections)
+
+
+def test_lettered_sections_run_on_through_i() -> None:
+    t = SectionTracker()
+    t.feed("upper", "H. Fiscal Position")
+    t.feed("roman", "I. Conclusion")
+    assert t.path == "I. Conclusion"

@@ -243,3 +243,32 @@ def test_question_language_is_the_language_of_most_words() -> None:
     assert question_language("Gangwon 예산은?") == "ko"  # a tie: the predicate is Korean
     assert question_language("포괄보조 block grants?") == "en"
     assert question_language("2026?") == "ko"
+
+
+def test_table_and_title_structure_helpers() -> None:
+    from policyqa.core.text import (
+        has_letters,
+        is_contents_entry,
+        is_figure_row,
+        is_letter_spaced,
+        is_value_cell,
+        is_year_heading,
+        reads_as_sentence,
+        unit_note,
+    )
+
+    assert all(is_value_cell(t) for t in ["1,477,009", "△26.0", "(63.6)", "[341,802]", "100%", "-"])
+    assert not any(is_value_cell(t) for t in ["2024년 확정", "공개 자료에 없음", "○"])
+    assert all(is_year_heading(t) for t in ["2024", "2024년", "’21년(실적)", "2024(안)", "FY2025"])
+    assert not is_year_heading("657,680")
+    assert is_figure_row("국세감면액 (A) 570,248 635,776 693,155")
+    assert not is_figure_row("The plenary session of 30 September 2025")
+    assert is_letter_spaced("사   업   명") and not is_letter_spaced("사업 명칭")
+    assert is_contents_entry("A. Introduction ..................... 3")
+    assert not is_contents_entry("The figures are final...")
+    assert reads_as_sentence("세종특별자치시는 3특에 포함되지 않는다.")
+    assert not reads_as_sentence("사업 지원 형태 및 지원율 (한 개는 반드시 선택하시오. 해당사항)")
+    assert unit_note("3. 예산 총괄표 (단위: 백만원, %)") == "(단위: 백만원, %)"
+    assert unit_note("Table 2 (in millions of dollars)") == "(in millions of dollars)"
+    assert unit_note("단위가 크다") == ""
+    assert has_letters("2024년") and not has_letters("71.7 73.0")

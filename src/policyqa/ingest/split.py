@@ -1,8 +1,9 @@
 """Splitting: structure-aware chunks with a section path, never crossing a page.
 
 Headings are Markdown headings and the numbering styles of Korean and English official
-documents (`1.`, `가.`, `(1)`, `□`, `○`, `제3조`, `Ⅱ.` ...). Their nesting is inferred the way an
-outline is read: a style seen again closes everything opened below it.
+documents (`1.`, `가.`, `(1)`, `□`, `○`, `제3조`, `Ⅱ.` ...), as `text.heading_style` tells them.
+Their nesting is inferred the way an outline is read: a style seen again closes everything
+opened below it.
 """
 
 from __future__ import annotations
@@ -15,60 +16,24 @@ from dataclasses import dataclass
 
 from policyqa.core.language import detect_language
 from policyqa.core.models import SECTION_SEPARATOR, Chunk, Document, chunk_id
+from policyqa.core.text import NAMED_HEADING as _NAMED_HEADING
+from policyqa.core.text import (
+    heading_style as heading_style,  # where answering and the tests find it
+)
 
 # Bumped whenever the rules below change how a document is cut: an index whose documents were
 # split by other rules (or another chunk size) re-splits them on the next ingest.
-SPLIT_VERSION = 2
+# 3: PDF pages read by `pdflayout` (word spaces, column order, tables as rows with their
+# headers) and headings that are not figure rows, contents entries or sentences.
+SPLIT_VERSION = 3
 
 
 def split_signature(max_words: int, overlap_words: int) -> str:
     return f"v{SPLIT_VERSION}/{max_words}/{overlap_words}"
 
 
-_HEADING_STYLES: list[tuple[str, re.Pattern[str]]] = [
-    ("chapter", re.compile(r"^제\s*\d+\s*[장편]|^부\s*칙\s*(?:[<(（].*)?$")),
-    ("part", re.compile(r"^제\s*\d+\s*절")),
-    ("article", re.compile(r"^제\s*\d+\s*조(?:의\s*\d+)?\s*[(（]")),
-    ("roman", re.compile(r"^(?:[ⅠⅡⅢⅣⅤⅥⅦⅧⅨⅩ]+|[IVX]{1,5})\.?\s+\S")),
-    ("num2", re.compile(r"^\d{1,2}\.\d{1,2}\.?\s+\S")),
-    ("num", re.compile(r"^\d{1,2}\.\s+\S")),
-    ("ganada", re.compile(r"^[가나다라마바사아자차카타파하]\.\s+\S")),
-    ("paren", re.compile(r"^[(（]\d{1,2}[)）]\s*\S")),
-    ("alpha", re.compile(r"^[(（][a-z][)）]\s+\S")),
-    ("box", re.compile(r"^[□■]\s*\S")),
-    ("circle", re.compile(r"^[○◦●]\s*\S")),
-]
-# An unnumbered back-matter heading, as PDFs give "## Sources": a section of its own, so a
-# source list that runs on into the next chunk is still known as one.
-_NAMED_HEADING = re.compile(
-    r"^(?:sources?|references?|bibliography|출처|참고\s?(?:문헌|자료))\s*:?$", re.IGNORECASE
-)
-_ARTICLE_LABEL = re.compile(r"제\s*\d+\s*조(?:의\s*\d+)?\s*[(（][^)）]{0,40}[)）]")
-_MD_HEADING = re.compile(r"^(#{1,6})\s+(.+?)\s*#*\s*$")
 _SENTENCE_END = re.compile(r"(?<=[.!?。])\s+|(?<=다\.)(?=\S)")
 _TITLE_CHARS = 60
-
-
-def heading_style(line: str) -> tuple[str, str] | None:
-    """(style, title) when the line opens a section, else None."""
-    stripped = line.strip()
-    if not stripped:
-        return None
-    md = _MD_HEADING.match(stripped)
-    if md:
-        return f"md{len(md.group(1))}", md.group(2).strip()
-    if len(stripped.split()) > 40:  # a long paragraph that happens to start with "1."
-        return None
-    if _NAMED_HEADING.match(stripped):
-        return "named", stripped.rstrip(":").strip()
-    for style, pattern in _HEADING_STYLES:
-        if pattern.match(stripped):
-            if style == "article":
-                # "제2조(정의) 이 법에서 ..." is titled "제2조(정의)": the article's text follows.
-                label = _ARTICLE_LABEL.match(stripped)
-                return style, label.group(0) if label else stripped
-            return style, stripped
-    return None
 
 
 def _short_title(title: str) -> str:
@@ -96,13 +61,46 @@ class SectionTracker:
                 self._stack.pop()
         else:
             styles = [s for s, _ in self._stack]
+            if style == "roman" and "upper" in styles:
+                # "I. Conclusion" after "H. Fiscal Position" is the next letter, not roman one.
+                letter = self._stack[styles.index("upper")][1][:1]
+                if letter and title[:1] == chr(ord(letter) + 1):
+                    style = "upper"
             if style in styles:
                 del self._stack[styles.index(style) :]
         self._stack.append((style, _short_title(title)))
 
+    def opens(self, style: str, title: str) -> bool:
+        """Whether a heading opens a section here. Inside an article of a statute the numbered
+        lines (1., 2. ...; 가., 나. ...) are the article's items, not sections: a number of that
+        style opens one only where it continues the outline above the article (the "6. 주요내용"
+        after "5. 사업근거 및 추진경위" and a quoted 제7조 with its items 1. to 7.)."""
+        styles = [s for s, _ in self._stack]
+        if style not in _ITEM_ORDINALS or "article" not in styles:
+            return True
+        outer = styles[: styles.index("article")]
+        if style not in outer:
+            return False
+        previous = _ordinal(style, self._stack[outer.index(style)][1])
+        current = _ordinal(style, title)
+        return previous is None or current is None or current == previous + 1
+
     @property
     def path(self) -> str:
         return str(SECTION_SEPARATOR.join([title for _, title in self._stack]))
+
+
+_ITEM_ORDINALS = {"num": re.compile(r"\d+"), "ganada": re.compile(r"[가-하]")}
+_GANADA = "가나다라마바사아자차카타파하"
+
+
+def _ordinal(style: str, title: str) -> int | None:
+    """The position a numbered heading gives itself: 3 for "3. ...", 3 for "다. ..."."""
+    found = _ITEM_ORDINALS[style].match(title)
+    if found is None:
+        return None
+    text = found.group(0)
+    return int(text) if text.isdigit() else (_GANADA.find(text) + 1 or None)
 
 
 @dataclass
@@ -150,12 +148,14 @@ def split_document(doc: Document, max_words: int = 120, overlap_words: int = 20)
 def _blocks(text: str, tracker: SectionTracker) -> list[_Block]:
     """Consecutive lines under the same section; a heading line starts a new block."""
     blocks: list[_Block] = [_Block(tracker.path, [])]
-    for raw in text.splitlines():
-        line = raw.strip()
-        if not line:
-            continue
-        heading = heading_style(line)
-        if heading is not None:
+    lines = [line for line in (raw.strip() for raw in text.splitlines()) if line]
+    for index, line in enumerate(lines):
+        heading = heading_style(
+            line,
+            lines[index + 1] if index + 1 < len(lines) else "",
+            lines[index - 1] if index else "",
+        )
+        if heading is not None and tracker.opens(*heading):
             tracker.feed(*heading)
             blocks.append(_Block(tracker.path, []))
         blocks[-1].lines.append(line)
