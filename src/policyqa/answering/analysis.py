@@ -33,7 +33,7 @@ class QuestionAnalysis:
     yes_no: bool
     asks_status: bool  # "is it confirmed?": a statement that it is not is an answer
     requested_language: str | None  # "what is it called in English?"
-    years: frozenset[int]  # the years or period the question names
+    years: frozenset[int]  # the years or period the question names (this turn, not inherited)
     terms: QuestionTerms
     domain: DomainPack
 
@@ -75,7 +75,8 @@ def analyse(
         yes_no=qtype.is_yes_no(standalone),
         asks_status=_ASKS_STATUS.search(standalone) is not None,
         requested_language=requested_language(standalone),
-        years=frozenset(years_in(standalone)),
+        # A follow-up ("그럼 광역철도는?") is not held to the year of the turn before it.
+        years=frozenset(years_in(asked)),
         terms=terms,
         domain=domain,
     )
