@@ -718,7 +718,8 @@ def _labelled_value(header: str, value: str) -> str:
     dashes and ticks ("2024년 확정(B): 657,680", "직접: ○"). A value in words carries its own
     meaning ("18 January 2024", "주택도시기금법 제9조"); the table's header line, given once
     above its rows, names its column."""
-    return f"{header}: {value}" if header and not has_letters(value) else value
+    needs = not has_letters(value) or len(value) == 1  # a tick may be a letter: "O", "V"
+    return f"{header}: {value}" if header and needs else value
 
 
 # -- reading order -----------------------------------------------------------------------------
