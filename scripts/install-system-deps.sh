@@ -5,11 +5,20 @@ set -euo pipefail
 packages=(fonts-nanum chromium)
 missing=()
 for p in "${packages[@]}"; do
-  dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")
+  # Not `dpkg -s`: it succeeds for a removed package whose config files remain.
+  status=$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null || true)
+  [ "$status" = "install ok installed" ] || missing+=("$p")
 done
 [ ${#missing[@]} -eq 0 ] && exit 0
-if [ "$(id -u)" -eq 0 ]; then SUDO=""; elif command -v sudo >/dev/null; then SUDO="sudo"; else
+if [ "$(id -u)" -eq 0 ]; then SUDO=""; elif command -v sudo >/dev/null; then SUDO="sudo -n"; else
   echo "install these Debian packages first: ${missing[*]}" >&2; exit 1
 fi
-$SUDO apt-get update -qq
-DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${missing[@]}"
+# Right after boot, apt's daily jobs can hold apt's locks for minutes: installs wait for the
+# dpkg lock (Lock::Timeout), but `apt-get update` fails at once on its lists lock, so retry it.
+apt_get() { $SUDO env DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=600 "$@"; }
+for attempt in $(seq 30); do
+  apt_get update -qq && break
+  [ "$attempt" -lt 30 ] || exit 1
+  sleep 10
+done
+apt_get install -y -qq "${missing[@]}"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 import socket
 from collections.abc import Iterator
@@ -15,6 +16,16 @@ from policyqa.core.settings import Settings
 from policyqa.pipeline import Pipeline
 
 NANUM = Path("/usr/share/fonts/truetype/nanum/NanumGothic.ttf")
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _loopback_bypasses_proxies() -> Iterator[None]:
+    """Tests talk to servers they start on 127.0.0.1. urllib and httpx send even loopback
+    requests to a proxy set in the environment unless no_proxy names it."""
+    with pytest.MonkeyPatch.context() as mp:
+        for name in ("no_proxy", "NO_PROXY"):
+            mp.setenv(name, ",".join(filter(None, [os.environ.get(name), "127.0.0.1,localhost"])))
+        yield
 
 
 def make_pdf(

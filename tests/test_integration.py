@@ -215,13 +215,13 @@ def chroma_server(tmp_path: Path) -> Iterator[str]:
     )
     url = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.time() + 60
+        deadline = time.monotonic() + 60  # not time.time(): the clock may be set meanwhile
         while True:
             try:
                 with urllib.request.urlopen(f"{url}/api/v2/heartbeat", timeout=2):
                     break
             except OSError:
-                if time.time() > deadline or proc.poll() is not None:
+                if time.monotonic() > deadline or proc.poll() is not None:
                     raise RuntimeError("chroma server did not start") from None
                 time.sleep(0.3)
         yield url
