@@ -178,7 +178,7 @@ def test_unanswerable_question_exits_1(capsys: pytest.CaptureFixture[str]) -> No
 
 @pytest.mark.parametrize(
     ("question", "message"),
-    [("", "empty"), ("   \t ", "empty"), ("\x00\x07", "empty"), ("가" * 3000, "too long")],
+    [("", "empty"), ("   \t ", "empty"), ("\x00\x07", "empty"), ("가" * 3000, "너무 깁니다")],
     ids=["empty", "whitespace", "control", "too-long"],
 )
 def test_question_that_cannot_be_asked_exits_2(

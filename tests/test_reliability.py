@@ -891,8 +891,8 @@ def test_assistant_answers_or_refuses_odd_questions(served: Pipeline, question: 
         ("\u00a0\u3000\u2003", "empty"),
         ("\x00\x01\x02", "empty"),
         ("\u200d\u2060\u00ad\u200b", "empty"),  # invisible characters are dropped
-        ("가" * 100_000, "too long"),
-        ("포괄보조 " * (MAX_QUESTION_CHARS // 5 + 1), "too long"),
+        ("가" * 100_000, "너무 깁니다"),
+        ("포괄보조 " * (MAX_QUESTION_CHARS // 5 + 1), "너무 깁니다"),
     ],
     ids=[
         "empty",
@@ -937,7 +937,7 @@ def test_api_answers_odd_questions(client: TestClient, question: str) -> None:
 def test_api_question_limit_boundary(client: TestClient) -> None:
     assert _post(client, {"question": "가" * MAX_QUESTION_CHARS}).status_code == 200
     r = _post(client, {"question": "가" * (MAX_QUESTION_CHARS + 1)})
-    assert r.status_code == 400 and "too long" in r.json()["error"]
+    assert r.status_code == 400 and "너무 깁니다" in r.json()["error"]
     r = _post(client, {"question": "\u00a0\u3000"})
     assert r.status_code == 400 and "empty" in r.json()["error"]
 

@@ -9,6 +9,7 @@ from langchain_core.embeddings import Embeddings
 
 from policyqa.answering.analysis import QuestionAnalysis
 from policyqa.answering.sentences import Candidate, in_reading_order
+from policyqa.core.language import detect_language
 
 # Cosine (multilingual USE) above which a Korean and an English sentence say the same thing: the
 # bundled corpus's translation pairs measured 0.62-0.75; related but different sentences 0.56 or
@@ -31,7 +32,12 @@ def in_question_language(
     others = [c for c in chosen if c.other_language]
     if not others or analysis.requested_language not in (None, analysis.language):
         return chosen
-    pool = [c for c in candidates if not c.other_language and c.coverage > 0]
+    # A question in one language with the answer asked in the other: sentences in the
+    # answer language share no words with it, so none has coverage; the meaning decides.
+    chosen_over_question = detect_language(analysis.asked) != analysis.language
+    pool = [
+        c for c in candidates if not c.other_language and (c.coverage > 0 or chosen_over_question)
+    ]
     pool = pool[:SAME_MEANING_POOL]
     if encoder is None or not pool:
         return chosen
