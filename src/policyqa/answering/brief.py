@@ -159,7 +159,8 @@ def build_brief(
             doc=c.doc,
             page_label=c.page_label if is_paged(c.doc) else "",
             section=short_section(c.section),
-            quote=" ".join(c.quote.split()),
+            # The brief's table is its own list: a document's bullet before the quote goes.
+            quote=_LEADING_MARKER.sub("", " ".join(c.quote.split())),
             url=links[c.n],
         )
         for c in answer.citations
