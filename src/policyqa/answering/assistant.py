@@ -29,7 +29,7 @@ from policyqa.answering.notes import (
     language_notes,
     place_notes,
 )
-from policyqa.answering.same_meaning import in_question_language
+from policyqa.answering.same_meaning import in_question_language, language_chosen_over_question
 from policyqa.answering.sentences import Candidate, score_candidates, select_sentences
 from policyqa.answering.verify import (
     SupportChecker,
@@ -182,9 +182,7 @@ class Assistant:
                 if passage.chunk.id not in seen:
                     seen.add(passage.chunk.id)
                     passages.append(passage)
-        if analysis.language != detect_language(analysis.asked) and "language" not in (
-            filters or {}
-        ):
+        if language_chosen_over_question(analysis) and "language" not in (filters or {}):
             # An answer language was chosen over the question's: passages in it may say
             # the same, and the answer then quotes them (`in_question_language`).
             chosen = {**dict(filters or {}), "language": analysis.language}

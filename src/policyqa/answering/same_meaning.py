@@ -18,6 +18,13 @@ SAME_MEANING = 0.6
 SAME_MEANING_POOL = 24
 
 
+def language_chosen_over_question(analysis: QuestionAnalysis) -> bool:
+    """Whether the answer's language was chosen over the question's own (a question in one
+    language asked to be answered in the other)."""
+    own = "en" if detect_language(analysis.asked) == "en" else "ko"
+    return analysis.language != own
+
+
 def in_question_language(
     chosen: list[Candidate],
     candidates: Sequence[Candidate],
@@ -34,7 +41,7 @@ def in_question_language(
         return chosen
     # A question in one language with the answer asked in the other: sentences in the
     # answer language share no words with it, so none has coverage; the meaning decides.
-    chosen_over_question = detect_language(analysis.asked) != analysis.language
+    chosen_over_question = language_chosen_over_question(analysis)
     pool = [
         c for c in candidates if not c.other_language and (c.coverage > 0 or chosen_over_question)
     ]
