@@ -193,7 +193,7 @@ def test_llm_briefing_summary_is_verified(pipeline: Pipeline) -> None:
     answer = llm_pipeline.ask(question)
     brief = llm_pipeline.brief(answer)
     summary = brief.split("## Summary", 1)[1].split("##", 1)[0]
-    assert re.search(r"10\.6 trillion in 2026\.? \[1\]", summary)
+    assert re.search(r"10\.6 trillion in 2026\.? \[\\\[1\\\]\]\(/files/", summary)
     assert "2027" not in brief and "Everything is funded" not in brief
     assert "## Sources" in brief and "budget-en.md" in brief
 

@@ -115,7 +115,7 @@ def test_ask_briefing_prints_markdown(capsys: pytest.CaptureFixture[str]) -> Non
     code, out, _ = run(capsys, "ask", QUESTION_KO, "--briefing")
     assert code == 0
     assert out.startswith("# ")
-    assert "10.6" in out and "budget-ko.pdf" in out and "p. iii" in out
+    assert "10.6" in out and "(/files/budget-ko.pdf#page=" in out and "| [iii](" in out
 
 
 def test_ask_with_a_filter(capsys: pytest.CaptureFixture[str]) -> None:

@@ -30,7 +30,7 @@ from pypdf import PageObject, PdfReader, PdfWriter
 from policyqa.answering.answer import MAX_QUESTION_CHARS, AnswerError
 from policyqa.app import cli
 from policyqa.app.admin import DocumentAdmin
-from policyqa.app.web import ChatApp, build_app, build_server, render_answer, render_sources
+from policyqa.app.web import ChatApp, build_app, build_server, keep, render_answer, render_sources
 from policyqa.core.settings import Settings
 from policyqa.index.store import Store
 from policyqa.ingest import load as load_module
@@ -1049,7 +1049,7 @@ def test_planted_text_is_quoted_as_data_and_rendered_inert(
     for html in (render_answer(answer), render_sources(answer)):
         _assert_inert(html)
     # What the chat shows is the same answer, escaped.
-    chat = list(ChatApp(served).respond(question, [], [], "", [], ""))[-1][0]
+    chat = list(ChatApp(served).respond(question, [], [], [], "", [], ""))[-1][0]
     for message in chat:
         _assert_inert(message["content"])
 
@@ -1216,7 +1216,9 @@ def test_chat_error_shows_a_message_not_the_exception(
 ) -> None:
     app = ChatApp(served)
     monkeypatch.setattr(served.assistant, "stream", _failing("secret detail /srv/x"))
-    chat, history, answer, _sources, box = list(app.respond("포괄보조", [], [], "", [], ""))[-1]
+    steps = list(app.respond("포괄보조", [], [], [], "", [], ""))
+    chat, history, answers, *_ = steps[-1]
     assert "Something went wrong" in chat[-1]["content"]
     assert "secret" not in json.dumps(chat)
-    assert history == [] and answer is None and box == ""
+    assert history == answers == keep()  # no turn recorded, no answer kept
+    assert steps[0][4] == ""
