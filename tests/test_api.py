@@ -173,7 +173,7 @@ def test_control_characters_and_mixed_scripts(client: TestClient) -> None:
         ({"question": ""}, "empty"),
         ({"question": "   \n\t  "}, "empty"),
         ({"question": "\x00\x01\x02"}, "empty"),
-        ({"question": "가" * 100_000}, "too long"),
+        ({"question": "가" * 100_000}, "너무 깁니다"),
         ({}, "question"),
         ({"history": []}, "question"),
         ({"question": 5}, "question"),

@@ -1,12 +1,14 @@
 """Briefing notes from a verified answer: Markdown and .docx."""
 
 import io
+from dataclasses import replace
 from datetime import date
 
 import docx
+import pytest
 
 from policyqa.answering.answer import Answer
-from policyqa.answering.brief import brief_docx, make_brief
+from policyqa.answering.brief import brief_docx, build_brief, make_brief, tidy
 from policyqa.answering.verify import CheckedSentence, Citation
 
 TODAY = date(2025, 1, 2)
@@ -72,46 +74,99 @@ def test_brief_has_title_and_fixed_date() -> None:
     assert "*policyqa, 2025-01-02*" in lines
 
 
-def test_brief_summary_is_first_sentence_with_marker() -> None:
-    markdown = make_brief(_answer(), today=TODAY)
-    assert _section(markdown, "Summary") == ["The plan was approved in 2025. [1]"]
-
-
-def test_brief_key_points_are_bullets_of_remaining_sentences() -> None:
-    markdown = make_brief(_answer(), today=TODAY)
-    assert _section(markdown, "Key points") == ["- Block grants total 5 trillion won. [2]"]
-
-
-def test_brief_single_sentence_has_no_key_points() -> None:
-    answer = _answer(
-        sentences=[CheckedSentence("The plan was approved in 2025.", (1,), (1,), True)]
+def test_brief_summary_is_a_paragraph_of_full_sentences_with_links() -> None:
+    markdown = make_brief(_answer(), today=TODAY, base_url="http://host")
+    (summary,) = _section(markdown, "Summary")
+    assert summary == (
+        "The plan was approved in 2025. [\\[1\\]](http://host/files/plan.pdf#page=3) "
+        "Block grants total 5 trillion won. [\\[2\\]](http://host/files/report.pdf#page=7)"
     )
-    assert "## Key points" not in make_brief(answer, today=TODAY)
 
 
-def test_brief_sources_list_doc_page_label_section_and_collapsed_quote() -> None:
-    markdown = make_brief(_answer(), today=TODAY)
-    assert _section(markdown, "Sources") == [
-        "1. Balanced Growth Plan (plan.pdf), p. iii, Intro > Goals: "
-        "\u201cThe plan was approved in 2025.\u201d",
-        "2. Budget Report (report.pdf), p. 7: \u201cBlock grants total 5 trillion won.\u201d",
+def test_a_fragment_is_no_summary_when_a_full_sentence_exists() -> None:
+    answer = _answer(
+        sentences=[
+            CheckedSentence("• people: KRW 51 trillion;", (1,), (1,), True),
+            CheckedSentence("Block grants total 5 trillion won.", (2,), (2,), True),
+        ]
+    )
+    brief = build_brief(answer, today=TODAY)
+    assert brief.summary == "Block grants total 5 trillion won. [2]"
+    assert [p.text for p in brief.points] == [
+        "People: KRW 51 trillion.",
+        "Block grants total 5 trillion won.",
     ]
 
 
-def test_brief_shows_standalone_question_when_condensed() -> None:
+def test_key_points_are_clean_bullets_each_with_a_citation() -> None:
+    answer = _answer(
+        sentences=[
+            CheckedSentence("○ 포괄보조를 10.6조원으로 확대", (1,), (1,), True),
+            CheckedSentence(
+                "It has three strategies: • people: KRW 51 trillion; • space: KRW 66 trillion;",
+                (2,),
+                (2,),
+                True,
+            ),
+        ]
+    )
+    points = _section(make_brief(answer, today=TODAY), "Key points")
+    assert points == [
+        "- 포괄보조를 10.6조원으로 확대. [\\[1\\]](/files/plan.pdf#page=3)",
+        "- It has three strategies: people: KRW 51 trillion; space: KRW 66 trillion. "
+        "[\\[2\\]](/files/report.pdf#page=7)",
+    ]
+    assert not any("•" in p or "○" in p or p.startswith("- -") for p in points)
+
+
+@pytest.mark.parametrize(
+    ("text", "tidied"),
+    [
+        ("• people: KRW 51 trillion;", "People: KRW 51 trillion."),
+        ("continuities with the past;", "Continuities with the past."),
+        ("- ○ 지역 거점 육성", "지역 거점 육성."),
+        ("K-패스를 전국으로 확대한다.", "K-패스를 전국으로 확대한다."),
+    ],
+)
+def test_tidy(text: str, tidied: str) -> None:
+    assert tidy(text) == tidied
+
+
+def test_brief_sources_table_has_title_page_label_short_section_and_quote() -> None:
+    long_section = "2. Goals > " + "A heading that extraction ran into the body text " * 3
+    answer = _answer(citations=[replace(PLAN, section=long_section), REPORT])
+    rows = _section(make_brief(answer, today=TODAY), "Sources")
+    assert rows[0] == "| # | Document | Page | Section | Quoted passage |"
+    assert rows[2].startswith("| 1 | Balanced Growth Plan | [iii](/files/plan.pdf#page=3) | ")
+    section = rows[2].split(" | ")[3]
+    assert len(section) <= 49 and section.endswith("…")
+    assert rows[2].endswith("| \u201cThe plan was approved in 2025.\u201d |")
+    assert rows[3] == (
+        "| 2 | Budget Report | [7](/files/report.pdf#page=7) |  | "
+        "\u201cBlock grants total 5 trillion won.\u201d |"
+    )
+
+
+def test_a_markdown_source_has_no_page_number() -> None:
+    note = replace(REPORT, doc="notes.md", page=1, page_label="1")
+    rows = _section(make_brief(_answer(citations=[PLAN, note]), today=TODAY), "Sources")
+    assert rows[3].startswith("| 2 | Budget Report | [↗](/files/notes.md) |")
+
+
+def test_brief_shows_what_was_searched_when_condensed() -> None:
     answer = _answer(question="And the plan?", standalone_question="What is the growth plan?")
     markdown = make_brief(answer, today=TODAY)
     assert markdown.splitlines()[0] == "# Briefing: And the plan?"
-    assert "**Question:** What is the growth plan?" in markdown
+    assert "**Searched:** What is the growth plan?" in markdown
 
 
-def test_brief_without_condensing_has_no_question_line() -> None:
-    assert "**Question:**" not in make_brief(_answer(), today=TODAY)
+def test_brief_without_condensing_has_no_searched_line() -> None:
+    assert "**Searched:**" not in make_brief(_answer(), today=TODAY)
 
 
-def test_brief_notes_are_block_quotes() -> None:
+def test_brief_notes_have_their_own_section() -> None:
     markdown = make_brief(_answer(notes=["Changwon is in Southeast."]), today=TODAY)
-    assert "> Changwon is in Southeast." in markdown.splitlines()
+    assert _section(markdown, "Notes") == ["- Changwon is in Southeast."]
 
 
 def test_korean_brief_uses_korean_headings() -> None:
@@ -134,40 +189,46 @@ def test_refused_answer_has_not_in_documents_section() -> None:
     assert "## Sources" not in markdown
 
 
-def test_refused_korean_answer_has_korean_missing_heading() -> None:
-    answer = _answer(
-        question="계획은?",
-        standalone_question="계획은?",
-        text="문서에 나와 있지 않습니다.",
-        answered=False,
-        language="ko",
-        citations=[],
-        sentences=[],
-    )
-    markdown = make_brief(answer, today=TODAY)
-    assert _section(markdown, "문서에 없는 내용") == ["문서에 나와 있지 않습니다."]
-
-
-def test_brief_docx_round_trips_through_python_docx() -> None:
-    data = brief_docx(make_brief(_answer(notes=["A note."]), today=TODAY))
-    assert isinstance(data, bytes)
-    document = docx.Document(io.BytesIO(data))
+def test_the_docx_has_the_markdown_content_in_word_structure() -> None:
+    brief = build_brief(_answer(notes=["A note."]), today=TODAY, base_url="http://host")
+    document = docx.Document(io.BytesIO(brief_docx(brief)))
+    assert document.core_properties.author == "policyqa"
+    assert document.core_properties.title == "Briefing: What is the plan?"
     paragraphs = [(p.style.name, p.text) for p in document.paragraphs]
-    texts = [text for _, text in paragraphs]
-    assert any("The plan was approved in 2025." in t and "Balanced Growth Plan" in t for t in texts)
-    assert any("Block grants total 5 trillion won." in t and "Budget Report" in t for t in texts)
-    assert ("Heading 1", "Briefing: What is the plan?") in paragraphs
-    assert ("Heading 2", "Sources") in paragraphs
-    assert ("List Bullet", "Block grants total 5 trillion won. [2]") in paragraphs
-    assert ("Intense Quote", "A note.") in paragraphs
+    assert paragraphs[0] == ("Heading 1", "Briefing: What is the plan?")
     assert ("Normal", "policyqa, 2025-01-02") in paragraphs
-    numbered = [text for style, text in paragraphs if style == "List Number"]
-    assert len(numbered) == 2
-    assert numbered[1].startswith("Budget Report (report.pdf), p. 7")
-    assert not any("**" in t or t.startswith("#") for t in texts)
+    headings = [t for style, t in paragraphs if style == "Heading 2"]
+    assert headings == ["Summary", "Key points", "Notes", "Sources"]
+    summary = paragraphs[paragraphs.index(("Heading 2", "Summary")) + 1]
+    assert summary == ("Normal", brief.summary)
+    bullets = [t for style, t in paragraphs if style == "List Bullet"]
+    assert bullets == [
+        "The plan was approved in 2025. [1]",
+        "Block grants total 5 trillion won. [2]",
+        "A note.",
+    ]
+    assert not any("•" in t or t.startswith(("-", "#")) or "**" in t for _, t in paragraphs)
+    # Each key point's [n] is a link to the cited page.
+    point = next(p for p in document.paragraphs if p.style.name == "List Bullet")
+    assert [(h.text, h.address) for h in point.hyperlinks] == [
+        ("[1]", "http://host/files/plan.pdf#page=3")
+    ]
+    (table,) = document.tables
+    rows = [[cell.text for cell in row.cells] for row in table.rows]
+    assert rows[0] == ["#", "Document", "Page", "Section", "Quoted passage"]
+    assert rows[1] == [
+        "1",
+        "Balanced Growth Plan",
+        "iii",
+        "Goals",
+        "\u201cThe plan was approved in 2025.\u201d",
+    ]
+    assert rows[2][:3] == ["2", "Budget Report", "7"]
+    link = table.rows[1].cells[2].paragraphs[0].hyperlinks[0]
+    assert link.address == "http://host/files/plan.pdf#page=3"
 
 
-def test_brief_docx_of_korean_brief_keeps_korean_text() -> None:
+def test_the_docx_of_a_korean_brief_keeps_korean_text() -> None:
     answer = _answer(
         question="계획은?",
         standalone_question="계획은?",
@@ -175,7 +236,8 @@ def test_brief_docx_of_korean_brief_keeps_korean_text() -> None:
         citations=[PLAN],
         sentences=[CheckedSentence("계획은 2025년에 승인되었다.", (1,), (1,), True)],
     )
-    document = docx.Document(io.BytesIO(brief_docx(make_brief(answer, today=TODAY))))
+    document = docx.Document(io.BytesIO(brief_docx(build_brief(answer, today=TODAY))))
     texts = [p.text for p in document.paragraphs]
     assert "브리핑: 계획은?" in texts
     assert "계획은 2025년에 승인되었다. [1]" in texts
+    assert [c.text for c in document.tables[0].rows[0].cells][:3] == ["번호", "문서", "쪽"]

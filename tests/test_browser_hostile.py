@@ -95,7 +95,7 @@ def _wait_sources(page: Any, count: int) -> None:
     page.wait_for_function(
         "n => document.querySelectorAll('#chat .message-row.bot-row, #chat [data-testid=\"bot\"]')"
         ".length >= n && (() => { const s = document.querySelector('#sources');"
-        " return s && (s.querySelector('details.cite') || s.innerText.includes('Closest')); })()",
+        " return s && (s.querySelector('.cite') || s.innerText.includes('Closest')); })()",
         arg=count,
         timeout=60_000,
     )
@@ -122,11 +122,12 @@ def test_no_planted_script_runs_anywhere(server: str, browser: Any) -> None:
             arg=question,
             timeout=60_000,
         )
-        # Open every citation at once (quote, title and file name are shown): clicking them
-        # one by one races a re-render.
-        page.eval_on_selector_all("#sources details.cite", "els => els.forEach(e => e.open = true)")
+    # The citation viewer shows the planted document's text in context, escaped too.
+    page.locator("#sources .cite[data-cite]").first.click()
+    page.wait_for_selector("#viewer .viewer mark", timeout=30_000)
+    assert page.locator("#viewer script, #viewer img, #viewer iframe").count() == 0
     chat = page.locator("#chat").inner_text()
-    sources = page.locator("#sources").inner_text()
+    sources = page.locator("#sources").inner_text() + page.locator("#viewer").inner_text()
     # The payloads are shown as text, not swallowed and not executed.
     assert "<script>alert('text')</script>" in chat + sources
     assert "onerror" in chat + sources
@@ -137,8 +138,8 @@ def test_no_planted_script_runs_anywhere(server: str, browser: Any) -> None:
     page.get_by_role("tab", name="About / 정보").click()
     page.wait_for_function("() => document.body.innerText.includes('Harbour notice')")
     page.get_by_role("tab", name="Chat / 대화").click()
-    page.locator("#docs input").click()  # the document filter lists the hostile file name
-    page.get_by_role("option", name=HOSTILE_NAME).wait_for(timeout=10_000)
+    page.locator("#docs input").click()  # the document filter lists the hostile title
+    page.get_by_role("option", name="Harbour notice").wait_for(timeout=10_000)
     page.wait_for_timeout(1000)  # time for anything that would fire late
     assert dialogs == [], dialogs
     assert page.evaluate("() => window.__pwned") is None

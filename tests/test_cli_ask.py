@@ -115,7 +115,7 @@ def test_ask_briefing_prints_markdown(capsys: pytest.CaptureFixture[str]) -> Non
     code, out, _ = run(capsys, "ask", QUESTION_KO, "--briefing")
     assert code == 0
     assert out.startswith("# ")
-    assert "10.6" in out and "budget-ko.pdf" in out and "p. iii" in out
+    assert "10.6" in out and "(/files/budget-ko.pdf#page=" in out and "| [iii](" in out
 
 
 def test_ask_with_a_filter(capsys: pytest.CaptureFixture[str]) -> None:
@@ -178,7 +178,7 @@ def test_unanswerable_question_exits_1(capsys: pytest.CaptureFixture[str]) -> No
 
 @pytest.mark.parametrize(
     ("question", "message"),
-    [("", "empty"), ("   \t ", "empty"), ("\x00\x07", "empty"), ("가" * 3000, "too long")],
+    [("", "empty"), ("   \t ", "empty"), ("\x00\x07", "empty"), ("가" * 3000, "너무 깁니다")],
     ids=["empty", "whitespace", "control", "too-long"],
 )
 def test_question_that_cannot_be_asked_exits_2(

@@ -54,19 +54,26 @@ def test_region_swap_rewrites_previous_english_question() -> None:
 def test_region_swap_rewrites_previous_korean_question() -> None:
     history = [{"role": "user", "content": "제주 특별자치도는 언제 출범했나요?"}]
     assert condense("강원은요?", history, KOREA) == "강원 특별자치도는 언제 출범했나요?"
-    # without a gazetteer nothing is known to be a place: the follow-up is joined instead
-    assert condense("강원은요?", history) == "제주 특별자치도는 언제 출범했나요? 강원은요?"
+    # without a gazetteer nothing is known to be a place: "강원" is the follow-up's focus, with
+    # the programme and the way of asking of the question before
+    assert condense("강원은요?", history) == "제주 특별자치도 출범 강원은요? 언제"
 
 
-def test_korean_follow_up_is_joined_with_previous_user_question() -> None:
+def test_korean_follow_up_keeps_the_programme_of_the_question_before() -> None:
     assert (
-        condense("그중 국비는 얼마였고요?", HISTORY_KO) == f"{SAEMANGEUM} 그중 국비는 얼마였고요?"
+        condense("그중 국비는 얼마였고요?", HISTORY_KO)
+        == "새만금 개발 사업 사업비 국비는 얼마였고요?"
+    )
+    assert condense("그중 국비는 얼마였고요?", HISTORY_KO, KOREA) == (
+        "새만금 개발 사업 사업비 국비는 얼마였고요?"
     )
 
 
-def test_follow_up_without_region_swap_is_joined() -> None:
+def test_follow_up_with_a_focus_of_its_own_keeps_place_and_programme() -> None:
     question = "And what was the title of that report?"
-    assert condense(question, HISTORY_EN) == f"{JEJU} {question}"
+    assert condense(question, HISTORY_EN, KOREA) == (
+        "Jeju special self-governing province what was the title of that report?"
+    )
 
 
 def test_self_contained_question_is_unchanged() -> None:

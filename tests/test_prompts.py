@@ -51,8 +51,8 @@ def test_render_raises_on_unknown_prompt() -> None:
 
 
 def test_message_is_korean_for_ko_and_english_for_en() -> None:
-    ko = message("not-found", "ko", documents=3, question="예산은?")
-    en = message("not-found", "en", documents=3, question="Budget?")
+    ko = message("not-found", "ko", documents="문서 3건 전체", question="예산은?")
+    en = message("not-found", "en", documents="all 3 documents", question="Budget?")
     assert is_korean(ko)
     assert "3" in ko and "예산은?" in ko
     assert not is_korean(en)

@@ -30,7 +30,7 @@ from pypdf import PageObject, PdfReader, PdfWriter
 from policyqa.answering.answer import MAX_QUESTION_CHARS, AnswerError
 from policyqa.app import cli
 from policyqa.app.admin import DocumentAdmin
-from policyqa.app.web import ChatApp, build_app, build_server, render_answer, render_sources
+from policyqa.app.web import ChatApp, build_app, build_server, keep, render_answer, render_sources
 from policyqa.core.settings import Settings
 from policyqa.index.store import Store
 from policyqa.ingest import load as load_module
@@ -898,8 +898,8 @@ def test_assistant_answers_or_refuses_odd_questions(served: Pipeline, question: 
         ("\u00a0\u3000\u2003", "empty"),
         ("\x00\x01\x02", "empty"),
         ("\u200d\u2060\u00ad\u200b", "empty"),  # invisible characters are dropped
-        ("가" * 100_000, "too long"),
-        ("포괄보조 " * (MAX_QUESTION_CHARS // 5 + 1), "too long"),
+        ("가" * 100_000, "너무 깁니다"),
+        ("포괄보조 " * (MAX_QUESTION_CHARS // 5 + 1), "너무 깁니다"),
     ],
     ids=[
         "empty",
@@ -944,7 +944,7 @@ def test_api_answers_odd_questions(client: TestClient, question: str) -> None:
 def test_api_question_limit_boundary(client: TestClient) -> None:
     assert _post(client, {"question": "가" * MAX_QUESTION_CHARS}).status_code == 200
     r = _post(client, {"question": "가" * (MAX_QUESTION_CHARS + 1)})
-    assert r.status_code == 400 and "too long" in r.json()["error"]
+    assert r.status_code == 400 and "너무 깁니다" in r.json()["error"]
     r = _post(client, {"question": "\u00a0\u3000"})
     assert r.status_code == 400 and "empty" in r.json()["error"]
 
@@ -1056,7 +1056,7 @@ def test_planted_text_is_quoted_as_data_and_rendered_inert(
     for html in (render_answer(answer), render_sources(answer)):
         _assert_inert(html)
     # What the chat shows is the same answer, escaped.
-    chat = list(ChatApp(served).respond(question, [], [], "", [], ""))[-1][0]
+    chat = list(ChatApp(served).respond(question, [], [], [], "", [], ""))[-1][0]
     for message in chat:
         _assert_inert(message["content"])
 
@@ -1223,7 +1223,9 @@ def test_chat_error_shows_a_message_not_the_exception(
 ) -> None:
     app = ChatApp(served)
     monkeypatch.setattr(served.assistant, "stream", _failing("secret detail /srv/x"))
-    chat, history, answer, _sources, box = list(app.respond("포괄보조", [], [], "", [], ""))[-1]
+    steps = list(app.respond("포괄보조", [], [], [], "", [], ""))
+    chat, history, answers, *_ = steps[-1]
     assert "Something went wrong" in chat[-1]["content"]
     assert "secret" not in json.dumps(chat)
-    assert history == [] and answer is None and box == ""
+    assert history == answers == keep()  # no turn recorded, no answer kept
+    assert steps[0][4] == ""

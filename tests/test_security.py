@@ -143,7 +143,7 @@ def test_a_chat_history_sent_by_the_browser_is_ignored(pipeline: Pipeline) -> No
         assert chatbot in respond["outputs"]
         forged = [{"role": "user", "content": "forged turn"}]
         data = ["포괄보조는 2026년에 얼마로 늘어나나요?"] + [forged] * (len(respond["inputs"]) - 1)
-        data[3:] = ["", [], ""]
+        data[-3:] = ["", [], ""]  # region, documents, answer language
         r = client.post(
             "/gradio_api/run/predict",
             json={"data": data, "fn_index": respond["id"], "session_hash": "s1"},
@@ -311,9 +311,9 @@ def test_an_uploaded_document_is_listed_at_once_recorded_and_marked_in_citations
     assert all(c["uploaded"] is None for c in body["citations"] if c["doc"] != "ferry.md")
     from policyqa.app.web import ChatApp
 
-    *_, sources, _ = list(
+    _, _, _, sources, *_ = list(
         ChatApp(pipeline).respond(
-            "How many passengers did the Zephyr ferry carry?", [], [], "", [], ""
+            "How many passengers did the Zephyr ferry carry?", [], [], [], "", [], ""
         )
     )[-1]
     assert "Uploaded by boss" in sources
@@ -354,6 +354,48 @@ def test_citation_links_work_with_the_login_cookie(pipeline: Pipeline) -> None:
         assert r.headers["www-authenticate"].startswith("Basic")
         assert client.post("/login", data={"username": "reader", "password": "r3ad"}).is_success
         assert client.get("/files/budget-ko.md").status_code == 200
+
+
+def test_page_images_follow_the_rules_of_files(pipeline: Pipeline, tmp_path: Path) -> None:
+    """The citation viewer's page images: login, indexed corpus PDFs only, real pages only;
+    rendered pages are cached under POLICYQA_HOME within the bound."""
+    from .conftest import make_pdf
+
+    make_pdf(pipeline.settings.corpus / "sheet.pdf", ["Block grants grow.", "Second page."])
+    outside = make_pdf(tmp_path / "outside.pdf", ["Not in the corpus."])
+    assert not pipeline.ingest().rejected
+    settings = pipeline.settings.replace(auth="reader:r3ad", page_cache_mb=1.0)
+    with _client(build_server(settings, pipeline)) as client:
+        r = client.get("/pages/sheet.pdf?page=1")
+        assert r.status_code == 401 and r.headers["www-authenticate"].startswith("Basic")
+        assert client.post("/login", data={"username": "reader", "password": "r3ad"}).is_success
+        r = client.get("/pages/sheet.pdf?page=2")
+        assert r.status_code == 200 and r.content[:4] == b"\x89PNG"
+        assert r.headers["content-type"] == "image/png"
+        for bad in (
+            "/pages/sheet.pdf?page=3",
+            "/pages/sheet.pdf?page=0",
+            "/pages/budget-ko.md?page=1",
+            f"/pages/{outside}?page=1",
+            "/pages/..%2Foutside.pdf?page=1",
+            "/pages/sheet.pdf%00?page=1",
+        ):
+            assert client.get(bad).status_code == 404, bad
+        assert client.get("/pages/sheet.pdf?page=x").status_code == 422
+    cached = list((settings.home / "pages").glob("*.png"))
+    assert len(cached) == 1 and cached[0].stat().st_size < 1_000_000
+
+
+def test_the_viewer_reads_only_this_conversations_citations(pipeline: Pipeline) -> None:
+    """The page sends "turn:n"; documents and pages come from server-side answers."""
+    from policyqa.app.web import ChatApp
+
+    app = ChatApp(pipeline)
+    steps = list(app.respond("포괄보조는 2026년에 얼마로 늘어나나요?", [], [], [], "", [], ""))
+    answers = steps[-1][2]
+    assert "<mark" in app.view("0:1", answers)
+    for forged in ("../../etc/passwd", "0:1/../x", {"doc": "x"}, "1:1", "0:0"):
+        assert app.view(forged, answers) == ""  # type: ignore[arg-type]
 
 
 @pytest.mark.parametrize("password", ["비밀번호", "pässwörd", "ok"])

@@ -21,6 +21,7 @@ from policyqa.app.web import (
     build_app,
     esc,
     file_url,
+    keep,
     render_answer,
     render_passages,
     render_sources,
@@ -119,7 +120,7 @@ def uploads(tmp_path: Path) -> Path:
 def test_passages_are_escaped() -> None:
     chunk = Chunk(
         "d#p1#c0",
-        "d.md",
+        "d.pdf",
         "<b>T</b>",
         1,
         "1",
@@ -147,7 +148,7 @@ def test_render_answer_escapes_text_and_notes() -> None:
     answer = _answer(f"{HOSTILE} [1]", notes=[HOSTILE])
     html = render_answer(answer)
     _assert_inert(html)
-    assert "<sup>[1]</sup>" in html  # citation markers survive escaping
+    assert "data-cite='0:1'" in html and "[1]</a></sup>" in html  # markers survive escaping
     assert "class='note'" in html
     _assert_inert(render_answer(answer, visible_text=HOSTILE))
 
@@ -160,7 +161,7 @@ def test_render_sources_escapes_document_text() -> None:
                 title=HOSTILE,
                 quote=HOSTILE,
                 section=HOSTILE,
-                doc="<script>x</script>.md",
+                doc="<script>x</script>.pdf",
                 page_label="<img src=x onerror=alert(1)>",
             )
         ]
@@ -169,15 +170,15 @@ def test_render_sources_escapes_document_text() -> None:
     _assert_inert(html)
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
     # The doc id goes into an href: it must not be able to close the attribute.
-    assert "href='/files/%3Cscript%3Ex%3C/script%3E.md#page=3'" in html
+    assert "href='/files/%3Cscript%3Ex%3C/script%3E.pdf#page=3'" in html
 
 
 def test_render_sources_escapes_closest_passages_of_a_refusal() -> None:
-    chunk = Chunk("c", "d.md", HOSTILE, 2, "2", HOSTILE, "en", HOSTILE, "h")
+    chunk = Chunk("c", "d.pdf", HOSTILE, 2, "2", HOSTILE, "en", HOSTILE, "h")
     answer = _answer("Not found.", answered=False, citations=[], passages=[Passage(chunk, 0.5, 1)])
     html = render_sources(answer)
     _assert_inert(html)
-    assert "Closest passages" in html and "/files/d.md#page=2" in html
+    assert "Closest passages" in html and "/files/d.pdf#page=2" in html
 
 
 @pytest.mark.parametrize(
@@ -205,6 +206,7 @@ def test_render_sources_links_every_citation_to_its_page() -> None:
     for c in citations:
         assert f"[{c.n}]" in html
         assert f"id='cite-{c.n}'" in html
+        assert f"data-cite='0:{c.n}'" in html
         assert f"href='{file_url(c.doc, c.page)}'" in html
         assert f"p. {c.page_label}" in html
     assert "href='/files/budget-ko.pdf#page=1'" in html
@@ -415,88 +417,130 @@ def test_remove_keeps_every_archived_version(indexed: Pipeline, uploads: Path) -
     assert first in archived and second.read_text(encoding="utf-8") in archived
 
 
-# -- ChatApp: respond and briefing -----------------------------------------------------------
+# -- ChatApp: respond, viewer and briefing ---------------------------------------------------
 
 
-def _drive(app: ChatApp, message: str, history: list[dict[str, str]]) -> list[tuple[Any, ...]]:
-    return list(app.respond(message, [], history, "", [], ""))
+def _drive(
+    app: ChatApp, message: str, history: list[dict[str, str]], answers: list[Answer] | None = None
+) -> list[tuple[Any, ...]]:
+    return list(app.respond(message, [], history, answers or [], "", [], ""))
+
+
+def _final(outputs: list[tuple[Any, ...]]) -> tuple[Any, ...]:
+    """The last step's values, with what it left unchanged (Gradio's skip) as None."""
+    return tuple(None if v == keep() else v for v in outputs[-1])
 
 
 def test_respond_streams_and_extends_history(chat_app: ChatApp) -> None:
     history: list[dict[str, str]] = []
     outputs = _drive(chat_app, QUESTION_KO, history)
     assert len(outputs) > 1  # the verified answer is revealed in steps
-    chat, new_history, answer, sources, box = outputs[-1]
+    assert outputs[0][4] == ""  # the box empties as the question goes into the chat
+    chat, new_history, answers, sources, box, _note, viewer = _final(outputs)
     assert [m["role"] for m in chat] == ["user", "assistant"]
     assert chat[0]["content"] == QUESTION_KO
-    assert "<sup>[1]</sup>" in chat[1]["content"] and "10.6" in chat[1]["content"]
-    assert answer is not None and answer.answered
-    assert "Sources" in sources and "/files/" in sources
-    assert box == ""
+    assert "[1]</a></sup>" in chat[1]["content"] and "10.6" in chat[1]["content"]
+    assert "href='#cite-0-1'" in chat[1]["content"]
+    (answer,) = answers
+    assert answer.answered
+    assert "Sources" in sources or "출처" in sources
+    assert "/files/" in sources and "data-cite='0:1'" in sources
+    assert box is None and viewer == ""
     assert new_history == [
         {"role": "user", "content": QUESTION_KO},
         {"role": "assistant", "content": answer.text},
     ]
     assert history == []  # the caller's state is not mutated
-    for chat_step, *_ in outputs[:-1]:
-        assert chat_step[0]["content"] == QUESTION_KO
+    for step in outputs[1:-1]:
+        assert step[0][0]["content"] == QUESTION_KO
 
 
 def test_conversations_never_share_turns(chat_app: ChatApp) -> None:
-    history_a: list[dict[str, str]] = []
-    history_b: list[dict[str, str]] = []
-    out_a = _drive(chat_app, QUESTION_KO, history_a)[-1]
-    out_b = _drive(chat_app, "광역철도 확대 계획은?", history_b)[-1]
+    out_a = _final(_drive(chat_app, QUESTION_KO, []))
+    out_b = _final(_drive(chat_app, "광역철도 확대 계획은?", []))
     history_a, history_b = out_a[1], out_b[1]
     assert len(history_a) == len(history_b) == 2
     assert history_a[0]["content"] == QUESTION_KO
     assert history_b[0]["content"] == "광역철도 확대 계획은?"
     # A follow-up in conversation A uses A's question, never B's.
-    follow = _drive(chat_app, "그럼 2025년에는?", history_a)[-1]
-    chat, grown, answer, *_ = follow
+    chat, grown, answers, *_ = _final(_drive(chat_app, "그럼 2025년에는?", history_a, out_a[2]))
     assert len(grown) == 4 and grown[:2] == history_a
     assert len(chat) == 2  # only this call's turns: the chat came in empty
+    answer = answers[-1]
     assert "포괄보조" in answer.standalone_question
     assert "광역철도" not in answer.standalone_question
     assert len(history_b) == 2 and history_b[0]["content"] == "광역철도 확대 계획은?"
-    assert all("그럼" not in t["content"] for t in history_b)
 
 
-def test_respond_with_an_empty_question_is_a_refusal(chat_app: ChatApp) -> None:
+def test_an_empty_question_changes_nothing(chat_app: ChatApp) -> None:
     for message in ("", "   ", "\x00\x01"):
         outputs = _drive(chat_app, message, [])
-        assert outputs
-        chat, history, answer, _sources, _box = outputs[-1]
-        assert chat[-1]["role"] == "assistant"
-        assert "class='refusal'" in chat[-1]["content"]
-        assert "empty" in chat[-1]["content"]
-        assert history == [] and answer is None
+        assert outputs == [(keep(),) * 7]
 
 
-def test_respond_error_leaves_no_placeholder(chat_app: ChatApp) -> None:
-    chat = _drive(chat_app, "", [])[-1][0]
-    assert [m["role"] for m in chat] == ["user", "assistant"]
-    assert all(m["content"] != "…" for m in chat)
+def test_a_second_question_while_one_runs_is_ignored(chat_app: ChatApp) -> None:
+    first = chat_app.respond(QUESTION_KO, [], [], [], "", [], "", session="s1")
+    next(first)  # the first question is running
+    second = list(chat_app.respond("광역철도 확대 계획은?", [], [], [], "", [], "", session="s1"))
+    assert second == [(keep(),) * 7]
+    other = _final(list(chat_app.respond(QUESTION_KO, [], [], [], "", [], "", session="s2")))
+    assert other[2]  # another browser is not held up
+    assert _final(list(first))[2][0].answered
+    # Once the first is done, the same browser asks again.
+    assert _final(list(chat_app.respond(QUESTION_KO, [], [], [], "", [], "", session="s1")))[2]
+
+
+@pytest.mark.parametrize(
+    ("question", "words"), [("가" * 2001, "너무 깁니다"), ("a " * 1001, "too long")]
+)
+def test_an_over_long_question_stays_in_the_box_with_the_limit(
+    chat_app: ChatApp, question: str, words: str
+) -> None:
+    (step,) = _drive(chat_app, question, [])
+    chat, _, _, _, box, note, _ = step
+    assert chat == keep() and box == keep()  # the box keeps the text; the chat is untouched
+    assert (
+        words in note
+        and "2000" in note
+        and note[note.index(">") + 1].isupper() | (words == "너무 깁니다")
+    )
 
 
 def test_respond_escapes_the_question(chat_app: ChatApp) -> None:
-    chat = _drive(chat_app, f"포괄보조 {HOSTILE}", [])[-1][0]
+    chat = _final(_drive(chat_app, f"포괄보조 {HOSTILE}", []))[0]
     for message in chat:
         _assert_inert(message["content"])
 
 
+def test_view_opens_a_markdown_citation_in_context(chat_app: ChatApp) -> None:
+    answers = _final(_drive(chat_app, QUESTION_KO, []))[2]
+    citation = answers[0].citations[0]
+    html = chat_app.view(f"0:{citation.n}", answers)
+    assert "class='viewer'" in html and "<mark class='quote-mark'>" in html
+    assert esc(citation.title) in html and "/files/" in html
+    for bad in ("", "x", "0:99", "5:1", "0:1; rm"):
+        assert chat_app.view(bad, answers) == ""
+    assert chat_app.view("0:1", []) == ""
+
+
 def test_briefing(chat_app: ChatApp) -> None:
-    markdown, md_file, docx_file = chat_app.briefing(None)
+    markdown, md_file, docx_file = chat_app.briefing([])
     assert "Ask a question first" in markdown and md_file is None and docx_file is None
-    answer = _drive(chat_app, QUESTION_KO, [])[-1][2]
-    markdown, md_file, docx_file = chat_app.briefing(answer)
+    answers = _final(_drive(chat_app, QUESTION_KO, []))[2]
+    markdown, md_file, docx_file = chat_app.briefing(answers, "http://example.org")
     assert markdown.startswith("# ") and "10.6" in markdown
+    assert "(http://example.org/files/" in markdown
     assert Path(md_file).name == "briefing.md" and Path(docx_file).name == "briefing.docx"
     assert Path(md_file).is_relative_to(chat_app.downloads)
     assert Path(md_file).read_text(encoding="utf-8") == markdown
     assert Path(docx_file).read_bytes()[:2] == b"PK"  # a .docx is a zip
-    again = chat_app.briefing(answer)
+    again = chat_app.briefing(answers)
     assert again[1] != md_file  # each briefing gets its own folder
+
+
+def test_documents_are_listed_by_title(chat_app: ChatApp) -> None:
+    choices = chat_app.document_choices()
+    assert ("예산", "budget-ko.md") in choices and ("Budget", "budget-en.md") in choices
 
 
 # -- the Gradio app --------------------------------------------------------------------------
@@ -515,3 +559,18 @@ def test_app_never_holds_the_administration(shared: Pipeline, admin: bool) -> No
     assert "budget-ko.md" in config  # the document filter lists the index
     admin_config = json.dumps(build_admin_app(pipeline=shared).get_config_file(), default=str)
     assert '"elem_id": "upload"' in admin_config and "budget-ko.md" in admin_config
+
+
+def test_a_refusal_names_the_documents_and_the_question_searched(chat_app: ChatApp) -> None:
+    pipeline = chat_app.pipeline
+    one = pipeline.ask("국민연금 보험료율은 얼마인가요?", [], {"doc_id": ["budget-ko.md"]})
+    assert not one.answered and "선택한 문서 「예산」에서" in one.text
+    every = pipeline.ask("What is the national pension contribution rate?")
+    assert not every.answered and "I searched all 3 documents for" in every.text
+    history = [
+        {"role": "user", "content": "국민연금 개혁은 어떻게 되나요?"},
+        {"role": "assistant", "content": "문서에 없는 내용입니다."},
+    ]
+    later = pipeline.ask("그럼 보험료율은요?", history)
+    assert not later.answered and later.standalone_question == "국민연금 개혁 보험료율은요?"
+    assert '"국민연금 개혁 보험료율은요?"' in later.text  # what was searched, not the follow-up

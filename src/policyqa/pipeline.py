@@ -12,6 +12,7 @@ from langchain_core.embeddings import Embeddings
 
 from policyqa.answering.answer import Answer
 from policyqa.answering.assistant import Assistant
+from policyqa.answering.brief import Brief
 from policyqa.answering.composers import Composer, ExtractiveComposer, LLMComposer
 from policyqa.answering.condense import Turn
 from policyqa.answering.verify import SupportChecker
@@ -162,15 +163,22 @@ class Pipeline:
         vectors /= np.linalg.norm(vectors, axis=1, keepdims=True) + 1e-12
         return [float(v) for v in vectors[1:] @ vectors[0]]
 
-    def brief(self, answer: Answer) -> str:
+    def brief(self, answer: Answer, base_url: str = "") -> str:
         """A Markdown briefing; with an LLM answerer its summary is written (and verified) too."""
-        from policyqa.answering.brief import llm_summary, make_brief
+        from policyqa.answering.brief import brief_markdown
+
+        return brief_markdown(self.brief_document(answer, base_url))
+
+    def brief_document(self, answer: Answer, base_url: str = "") -> Brief:
+        """The briefing as a structure (for Markdown and .docx alike); `base_url` makes its
+        page links absolute."""
+        from policyqa.answering.brief import build_brief, llm_summary
 
         composer = self.assistant.composer
         summary = ""
         if isinstance(composer, LLMComposer):
             summary = llm_summary(answer, composer.chat_model, self.assistant.checker)
-        return make_brief(answer, summary_text=summary)
+        return build_brief(answer, summary_text=summary, base_url=base_url)
 
     def answerer_name(self) -> str:
         if self.chat_model is not None:

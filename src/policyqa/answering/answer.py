@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from policyqa.answering.conversation import ConversationState
 from policyqa.answering.verify import CheckedSentence, Citation
 from policyqa.core.models import Passage
 
@@ -33,6 +34,8 @@ class Answer:
     # why not answered: "not-found", "not-specified", "no-detail", "unverified"
     refusal: str = ""
     latency_ms: float = 0.0
+    # The conversation's subject after this question (what a follow-up will inherit).
+    conversation: ConversationState = field(default_factory=ConversationState)
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -42,6 +45,7 @@ class Answer:
             "language": self.language,
             "question": self.question,
             "standalone_question": self.standalone_question,
+            "subject": self.conversation.to_json(),
             "notes": self.notes,
             "regions": self.regions,
             "unsupported": [{"text": s.text, "reason": s.reason} for s in self.unsupported],

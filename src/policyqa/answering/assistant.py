@@ -21,9 +21,15 @@ from policyqa.answering.answer import MAX_QUESTION_CHARS, Answer, AnswerError, A
 from policyqa.answering.answerability import detail_given, other_period, stated_gap
 from policyqa.answering.completion import complete_sentences
 from policyqa.answering.composers import Composer, ExtractiveComposer
-from policyqa.answering.condense import Turn, condense
-from policyqa.answering.notes import area_notes, language_notes, place_notes
-from policyqa.answering.same_meaning import in_question_language
+from policyqa.answering.condense import Turn, follow_up
+from policyqa.answering.conversation import ConversationState
+from policyqa.answering.notes import (
+    area_notes,
+    documents_searched,
+    language_notes,
+    place_notes,
+)
+from policyqa.answering.same_meaning import in_question_language, language_chosen_over_question
 from policyqa.answering.sentences import Candidate, score_candidates, select_sentences
 from policyqa.answering.verify import (
     SupportChecker,
@@ -84,13 +90,15 @@ class Assistant:
         """Answer events; `language` ("ko"/"en") overrides the question's own for the answer.
         Every `delta` is text that has passed verification."""
         started = time.perf_counter()
-        asked = _checked_question(question)
+        asked = _checked_question(question, language)
         if language not in ("ko", "en"):
             language = question_language(asked)
-        standalone = self._standalone(asked, _cleaned_history(history), language, filters)
+        conversation = self._standalone(asked, _cleaned_history(history), language, filters)
+        standalone = conversation.standalone
         analysis = analyse(asked, standalone, language, self.searcher, self.domain)
         passages = self._retrieve(analysis, filters)
         answer = Answer(asked, standalone, "", False, language, passages=passages)
+        answer.conversation = conversation
         answer.regions, answer.answerer = list(analysis.areas), self.composer.name
         answer.notes.extend(place_notes(analysis))
         evidence = set()
@@ -101,7 +109,7 @@ class Assistant:
         answer.support = terms.coverage(evidence, True, evidence_text) if not terms.empty else 0.0
         if not passages or terms.empty or answer.support < self.min_support:
             yield from self._refuse(
-                answer, "not-found", self._not_found(analysis, evidence), started
+                answer, "not-found", self._not_found(analysis, evidence, filters), started
             )
             return
         candidates = score_candidates(passages, analysis)
@@ -130,7 +138,7 @@ class Assistant:
         written = "".join(draft)
         if prompts.message("no-answer", language) in written and "[" not in written:
             yield from self._refuse(
-                answer, "not-found", self._not_found(analysis, evidence), started
+                answer, "not-found", self._not_found(analysis, evidence, filters), started
             )
             return
         verification = verifier.result
@@ -139,7 +147,7 @@ class Assistant:
         answer.text = verification.text()
         if not answer.answered:
             answer.refusal = "unverified"
-            answer.text = self._not_found(analysis, evidence)
+            answer.text = self._not_found(analysis, evidence, filters)
         else:
             answer.notes.extend(language_notes(answer, language))
             answer.notes.extend(area_notes(answer, analysis))
@@ -150,17 +158,20 @@ class Assistant:
     # steps
     def _standalone(
         self, asked: str, history: Sequence[Turn], language: str, filters: Mapping[str, Any] | None
-    ) -> str:
-        standalone = asked
+    ) -> ConversationState:
+        """The conversation after `asked` (its subject followed over every turn), with the
+        question as it is searched."""
+        wanted = (filters or {}).get("doc_id") or ()
+        documents = [str(d) for d in ([wanted] if isinstance(wanted, str) else wanted)]
+        state = follow_up(asked, history, self.domain, documents)
+        standalone = state.standalone
         if history:
-            standalone = self.composer.condense(asked, history, language) or condense(
-                asked, history, self.domain
-            )
+            standalone = self.composer.condense(asked, history, language) or standalone
         for area in filter_areas(filters, self.domain):
             if area not in self.domain.areas_in(standalone):
                 # The area chosen in a filter is what the question is about.
                 standalone = f"{standalone} ({self.domain.describe(area, language)})"
-        return standalone
+        return dataclasses.replace(state, standalone=standalone)
 
     def _retrieve(
         self, analysis: QuestionAnalysis, filters: Mapping[str, Any] | None
@@ -172,6 +183,14 @@ class Assistant:
             scoped = dict(filters or {})
             scoped["names_region"] = area
             for passage in self.searcher.search(question, 2, scoped):
+                if passage.chunk.id not in seen:
+                    seen.add(passage.chunk.id)
+                    passages.append(passage)
+        if language_chosen_over_question(analysis) and "language" not in (filters or {}):
+            # An answer language was chosen over the question's: passages in it may say
+            # the same, and the answer then quotes them (`in_question_language`).
+            chosen = {**dict(filters or {}), "language": analysis.language}
+            for passage in self.searcher.search(question, 2, chosen):
                 if passage.chunk.id not in seen:
                     seen.add(passage.chunk.id)
                     passages.append(passage)
@@ -249,10 +268,16 @@ class Assistant:
             answer, "other-period", f"{lead} {verification.text()}".strip(), started
         )
 
-    def _not_found(self, analysis: QuestionAnalysis, evidence: set[str]) -> str:
-        documents = len(self.searcher.documents())
+    def _not_found(
+        self, analysis: QuestionAnalysis, evidence: set[str], filters: Mapping[str, Any] | None
+    ) -> str:
+        searched = self.searcher.documents(dict(filters) if filters else None)
+        everything = len(self.searcher.documents()) if filters else len(searched)
+        documents = documents_searched(
+            [self.searcher.title(d) for d in searched], everything, analysis.language
+        )
         text = prompts.message(
-            "not-found", analysis.language, documents=documents, question=analysis.asked
+            "not-found", analysis.language, documents=documents, question=analysis.standalone
         )
         # Only what no document contains is "not mentioned"; a term the closest passages lack
         # may still be elsewhere in the documents.
@@ -276,14 +301,17 @@ class Assistant:
         yield AnswerEvent(answer=answer)
 
 
-def _checked_question(question: str) -> str:
+def _checked_question(question: str, language: str | None = None) -> str:
     asked = clean_question(question)
+    # In the question's language, or the answer language chosen when there is no question.
+    said = language or "en"
+    if asked:
+        said = question_language(asked)
     if not asked:
-        raise AnswerError("the question is empty")
+        raise AnswerError(prompts.message("empty", said))
     if len(asked) > MAX_QUESTION_CHARS:
         raise AnswerError(
-            f"the question is too long ({len(asked)} characters; the limit is "
-            f"{MAX_QUESTION_CHARS}). Ask about one thing at a time."
+            prompts.message("too-long", said, length=len(asked), limit=MAX_QUESTION_CHARS)
         )
     return asked
 

@@ -1,9 +1,11 @@
 """Follow-up questions made self-contained before retrieval.
 
 Rule-based by default (no model): a question that leans on the conversation ("What about
-Gangwon?", "그중 국비는 얼마였고요?", "And what was the title of that report?") is joined with the
-previous user question; when both name a region and the follow-up swaps it, the previous
-question is rewritten with the new region instead. With an LLM, `prompts/condense.md` does it.
+Gangwon?", "그중 국비는 얼마였고요?", "교통은요?") inherits the parts of the conversation's subject
+it does not replace (`conversation`): a follow-up that only names another place or year is
+the previous question with it swapped in; one with a focus of its own is that focus with the
+places, programme, periods and way of asking of the conversation. With an LLM,
+`prompts/condense.md` writes the question (the subject is still tracked by rule).
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping, Sequence
 
+from policyqa.answering.conversation import ConversationState, next_state, replay
 from policyqa.core.language import is_korean
 from policyqa.domain import DomainPack
 
@@ -26,8 +29,6 @@ _KO_CUES = re.compile(
     r"그 밖에|그밖에|나머지)|(?:그\s?(?:법안|보고서|회의|계획|사업|지역|돈|금액|기관|날|때)|"
     r"거기|그중|저기|이거|그거|해당)"
 )
-_SWAP_EN = re.compile(r"^(?:and |so )?(?:what|how) about\b", re.IGNORECASE)
-_SWAP_KO = re.compile(r"(?:은|는)요\??$|도요\??$|는\?$|은\?$|의 경우는")
 
 
 def is_history(turns: object) -> bool:
@@ -52,25 +53,31 @@ def needs_context(question: str) -> bool:
     return bool(_EN_CUES.search(question)) or len(words) <= 4
 
 
+def user_questions(history: Sequence[Turn]) -> list[str]:
+    """The user's questions of a conversation, in order (each held to the question limit)."""
+    return [
+        turn["content"].strip()[:2000]
+        for turn in history
+        if turn.get("role") == "user" and turn.get("content", "").strip()
+    ]
+
+
 def condense(question: str, history: Sequence[Turn], domain: DomainPack | None = None) -> str:
-    """A self-contained question for retrieval; unchanged when it needs no context. With a
-    domain, a follow-up that names another place swaps it into the previous question."""
-    previous = last_user_question(history)[:2000]  # a turn is held to the question limit
-    if not previous or not needs_context(question):
-        return question
-    new_regions = domain.find_places(question) if domain is not None else []
-    old_regions = domain.find_places(previous) if domain is not None else []
-    swapping = _SWAP_EN.search(question) or _SWAP_KO.search(question)
-    if new_regions and old_regions and swapping:
-        rewritten = previous
-        for old in sorted(old_regions, key=lambda m: -m.start):
-            rewritten = (
-                rewritten[: old.start]
-                + new_regions[0].mention
-                + rewritten[old.start + len(old.mention) :]
-            )
-        return rewritten
-    return f"{previous} {question}"
+    """A self-contained question for retrieval; unchanged when it needs no context. The
+    conversation's subject is followed over every earlier question (`conversation`): a
+    follow-up keeps the places, programme, periods and kind of detail it does not replace."""
+    return follow_up(question, history, domain).standalone
+
+
+def follow_up(
+    question: str,
+    history: Sequence[Turn],
+    domain: DomainPack | None = None,
+    documents: Sequence[str] = (),
+) -> ConversationState:
+    """The conversation's state after `question`, from the user turns of `history`."""
+    state = replay(user_questions(history), domain)
+    return next_state(question, state, domain, documents=documents)
 
 
 def format_history(history: Sequence[Turn], limit: int = 6) -> str:

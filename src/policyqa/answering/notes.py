@@ -3,6 +3,8 @@ which asked-about area the sources do not name."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from policyqa.answering import prompts
 from policyqa.answering.analysis import QuestionAnalysis
 from policyqa.answering.answer import Answer
@@ -10,11 +12,15 @@ from policyqa.core.text import with_topic_particle
 
 
 def language_notes(answer: Answer, language: str) -> list[str]:
-    if answer.citations and all(
-        c.language not in (language, "mixed", "") for c in answer.citations
-    ):
+    """One short note when quotes are in the other language: all of them, or which ones (the
+    documents had no passage in the answer's language that says the same)."""
+    other = [c.n for c in answer.citations if c.language not in (language, "mixed", "")]
+    if not other:
+        return []
+    if len(other) == len(answer.citations):
         return [prompts.message("other-language", language)]
-    return []
+    marks = "".join(f"[{n}]" for n in other)
+    return [prompts.message("other-language-some", language, marks=marks)]
 
 
 def area_notes(answer: Answer, analysis: QuestionAnalysis) -> list[str]:
@@ -52,3 +58,16 @@ def place_notes(analysis: QuestionAnalysis) -> list[str]:
         if note not in notes:
             notes.append(note)
     return notes[:2]
+
+
+def documents_searched(titles: Sequence[str], everything: int, language: str) -> str:
+    """ "all 18 documents", "1 document: Gangwon overview", "문서 2건(A, B)": what a refusal says
+    it searched, by title when a filter chose fewer than all (at most three named)."""
+    if len(titles) == everything or not titles:
+        return prompts.message("documents-all", language, count=len(titles))
+    named = ", ".join(f"“{t}”" if language != "ko" else f"「{t}」" for t in titles[:3])
+    more = len(titles) - 3
+    if more > 0:
+        named += " " + prompts.message("documents-more", language, count=more)
+    key = "documents-one" if len(titles) == 1 else "documents-some"
+    return prompts.message(key, language, count=len(titles), titles=named)

@@ -234,6 +234,13 @@ def asked_details(question: str) -> set[str]:
     return {kind for kind, pattern in _ASKS.items() if pattern.search(question)}
 
 
+def asking_words(question: str) -> list[str]:
+    """The words that ask for each kind of detail ("얼마", "how much"), in their order: a
+    follow-up that asks no detail of its own inherits them."""
+    found = [(m.start(), m.group(0)) for p in _ASKS.values() for m in [p.search(question)] if m]
+    return [word.strip(" ,;:.?") for _, word in sorted(found)]
+
+
 def gives_detail(
     kinds: Set[str], sentence: str, question: str, domain: DomainPack | None = None
 ) -> bool:

@@ -9,12 +9,20 @@ from langchain_core.embeddings import Embeddings
 
 from policyqa.answering.analysis import QuestionAnalysis
 from policyqa.answering.sentences import Candidate, in_reading_order
+from policyqa.core.language import detect_language
 
 # Cosine (multilingual USE) above which a Korean and an English sentence say the same thing: the
 # bundled corpus's translation pairs measured 0.62-0.75; related but different sentences 0.56 or
 # less. The pool: same-language sentences compared, best-scored first.
 SAME_MEANING = 0.6
 SAME_MEANING_POOL = 24
+
+
+def language_chosen_over_question(analysis: QuestionAnalysis) -> bool:
+    """Whether the answer's language was chosen over the question's own (a question in one
+    language asked to be answered in the other)."""
+    own = "en" if detect_language(analysis.asked) == "en" else "ko"
+    return analysis.language != own
 
 
 def in_question_language(
@@ -31,7 +39,12 @@ def in_question_language(
     others = [c for c in chosen if c.other_language]
     if not others or analysis.requested_language not in (None, analysis.language):
         return chosen
-    pool = [c for c in candidates if not c.other_language and c.coverage > 0]
+    # A question in one language with the answer asked in the other: sentences in the
+    # answer language share no words with it, so none has coverage; the meaning decides.
+    chosen_over_question = language_chosen_over_question(analysis)
+    pool = [
+        c for c in candidates if not c.other_language and (c.coverage > 0 or chosen_over_question)
+    ]
     pool = pool[:SAME_MEANING_POOL]
     if encoder is None or not pool:
         return chosen

@@ -1,9 +1,10 @@
 """The web app: a Gradio chat with cited answers, plus an HTTP API on the same port.
 
 `build_server()` returns one FastAPI app: `/api/ask`, `/api/health`, `/files/<doc>` (the corpus
-PDFs, opened at the cited page) and the Gradio UI at `/`. Per-browser state (conversation, last
-answer) lives in `gr.State`, so concurrent users never share a conversation. Document text is
-HTML-escaped everywhere it is shown.
+files, a PDF opened at the cited page), `/pages/<doc>?page=N` (a page image for the citation
+viewer) and the Gradio UI at `/`. Per-browser state (conversation, answers) lives in `gr.State`,
+so concurrent users never share a conversation. Document text is HTML-escaped everywhere it is
+shown.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ import os
 import re
 import secrets
 import tempfile
+import threading
 from collections.abc import Collection, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -23,15 +25,22 @@ from urllib.parse import quote as url_quote
 # At module level: FastAPI resolves the route annotations (postponed by __future__) here.
 from fastapi import Request
 
+from policyqa.answering import prompts
 from policyqa.answering.answer import MAX_QUESTION_CHARS, Answer, AnswerError
-from policyqa.answering.brief import brief_docx
+from policyqa.answering.brief import brief_docx, brief_markdown
 from policyqa.answering.condense import is_history
+from policyqa.answering.verify import Citation
 from policyqa.app.admin import ALLOWED_UPLOADS, DocumentAdmin, UploadLog
 from policyqa.app.auth import Accounts, LoginLimiter, parse_auth
 from policyqa.app.limits import RequestGuard
+from policyqa.app.viewer import Box, PageImages, passage_in_context
+from policyqa.core.labels import is_paged, short_section
+from policyqa.core.language import detect_language
 from policyqa.core.models import Passage
 from policyqa.core.settings import Settings
+from policyqa.core.text import clean_question
 from policyqa.domain import DomainPack
+from policyqa.ingest.load import decode_text
 from policyqa.pipeline import Pipeline
 from policyqa.retrieval.filters import NATIONWIDE, REGION_KEYS, is_metadata_key
 
@@ -49,10 +58,83 @@ def region_choices(domain: DomainPack) -> list[tuple[str, str]]:
 
 CSS = """
 .refusal {border-left: 4px solid #d97706; padding-left: .6em}
-.cite {border-bottom: 1px solid #e5e7eb; padding: .4em 0}
+.cite {border-bottom: 1px solid #e5e7eb; padding: .4em 0; cursor: pointer}
+.cite:hover {background: #f9fafb}
 .cite blockquote {margin: .3em 0 .3em .5em; color: #374151}
+.cite .where {color: #4b5563; font-size: .9em}
+.cite-ref {color: #1d4ed8; text-decoration: none; cursor: pointer; font-weight: 600}
 .note {color: #6b7280; font-size: .9em}
+.searched {color: #6b7280; font-size: .85em; margin-top: .4em}
 .uploaded {color: #b45309}
+.input-note {color: #b45309; font-size: .9em}
+#viewer .viewer-head {margin-bottom: .4em}
+#viewer .viewer-head .where {color: #4b5563; font-size: .9em}
+#viewer .page-scroll {max-height: 70vh; overflow: auto; border: 1px solid #d1d5db}
+#viewer .page-view {position: relative; width: 100%}
+#viewer .page-view img {display: block; width: 100%; height: auto}
+#viewer .hl {position: absolute; background: rgba(250, 204, 21, .35);
+  outline: 2px solid #d97706; border-radius: 2px; pointer-events: none}
+#viewer .context {white-space: pre-wrap; max-height: 26em; overflow: auto; padding: .5em;
+  border: 1px solid #d1d5db; font-size: .95em; line-height: 1.5}
+#viewer mark {background: #fde68a; padding: 0 .1em}
+#viewer-controls {display: none !important}
+#examples button {text-align: left}
+@media (max-width: 640px) {
+  #filters > * {min-width: 100% !important; flex-basis: 100% !important}
+  #viewer .page-view {width: 220%}
+}
+"""
+
+# Clicks on a citation marker in the chat, or on a source, open the citation viewer: the
+# clicked citation ("turn:n") goes into a hidden box and a hidden button asks the server for
+# the viewer. Only that pair of numbers comes from the browser; documents and pages are looked
+# up in the conversation's server-side state.
+VIEWER_JS = """
+() => {
+  const open = (target) => {
+    const box = document.querySelector('#view-target textarea, #view-target input');
+    const button = document.querySelector('#view-open');
+    if (!box || !button) return;
+    box.value = target;
+    box.dispatchEvent(new Event('input', {bubbles: true}));
+    window.__policyqaScroll = true;
+    setTimeout(() => button.click(), 0);
+  };
+  document.addEventListener('click', (event) => {
+    const el = event.target.closest('[data-cite], a[href^="#cite-"]');
+    if (!el || event.target.closest('a.page-link')) return;
+    let target = el.getAttribute('data-cite');
+    if (!target) {
+      const m = /^#cite-(\\d+)-(\\d+)$/.exec(el.getAttribute('href') || '');
+      if (!m) return;
+      target = m[1] + ':' + m[2];
+    }
+    event.preventDefault();
+    event.stopPropagation();
+    open(target);
+  }, true);
+  const viewer = document.querySelector('#viewer');
+  if (viewer) {
+    new MutationObserver(() => {
+      if (!window.__policyqaScroll || !viewer.querySelector('.viewer')) return;
+      window.__policyqaScroll = false;
+      const top = viewer.getBoundingClientRect().top;
+      if (top < 0 || top > window.innerHeight * 0.6) viewer.scrollIntoView({block: 'start'});
+      // The passage, not the top of the page, in view inside the page image's frame.
+      const frame = viewer.querySelector('.page-scroll');
+      const mark = viewer.querySelector('.hl');
+      const image = viewer.querySelector('img.page-image');
+      const centre = () => {
+        if (!frame || !mark) return;
+        frame.scrollTop = mark.offsetTop - frame.clientHeight / 3;
+        frame.scrollLeft = mark.offsetLeft - 8;
+      };
+      if (image && !image.complete) image.addEventListener('load', centre, {once: true});
+      else centre();
+    }).observe(viewer, {childList: true, subtree: true});
+  }
+  window.policyqaReady = true;  // the page is wired (tests and scripts wait for it)
+}
 """
 
 
@@ -72,39 +154,70 @@ def esc(text: str) -> str:
 
 
 def file_url(doc_id: str, page: int) -> str:
-    return f"/files/{url_quote(doc_id)}#page={page}"
+    return f"/files/{url_quote(doc_id)}" + (f"#page={page}" if is_paged(doc_id) else "")
 
 
-def render_answer(answer: Answer, visible_text: str | None = None) -> str:
-    """The chat message for an answer: escaped text with [n] markers; refusals look different."""
+def page_image_url(doc_id: str, page: int) -> str:
+    return f"/pages/{url_quote(doc_id)}?page={page}"
+
+
+def where_label(c: Citation, language: str = "en") -> str:
+    """ "p. 12 · 2. Goals": the printed page (PDFs only) and a short section name."""
+    parts = []
+    if is_paged(c.doc):
+        parts.append(f"p. {c.page_label}" if language != "ko" else f"{c.page_label}쪽")
+    section = short_section(c.section)
+    if section:
+        parts.append(section)
+    return " · ".join(parts)
+
+
+def _text(language: str, en: str, ko: str) -> str:
+    return ko if language == "ko" else en
+
+
+def render_answer(answer: Answer, visible_text: str | None = None, turn: int = 0) -> str:
+    """The chat message for an answer: escaped text whose [n] markers open the citation viewer
+    (`turn` numbers the answer in its conversation); refusals look different; a question the
+    conversation changed shows what was searched."""
     text = answer.text if visible_text is None else visible_text
     body = esc(text)
-    body = re.sub(r"&#91;(\d+)&#93;", r"<sup>[\1]</sup>", body)
+    body = re.sub(
+        r"&#91;(\d+)&#93;",
+        rf"<sup><a class='cite-ref' href='#cite-{turn}-\1' data-cite='{turn}:\1' "
+        r"title='Show the source / 출처 보기'>[\1]</a></sup>",
+        body,
+    )
     body = re.sub(r"</sup>\s+(?!<sup>)", "</sup><br>", body)  # one cited sentence per line
     notes = "".join(f"<br><span class='note'>{esc(n)}</span>" for n in answer.notes)
+    searched = ""
+    keywords = answer.conversation.subject.keywords()
+    if answer.standalone_question != answer.question and keywords:
+        label = _text(answer.language, "Searched", "검색한 내용")
+        searched = f"<div class='searched'>{label}: {esc(' · '.join(keywords))}</div>"
     if not answer.answered:
         head = "문서에 없는 내용" if answer.language == "ko" else "Not in the documents"
-        return f"<div class='refusal'><b>⚠ {head}</b><br>{body}{notes}</div>"
-    return f"{body}{notes}"
+        return f"<div class='refusal'><b>⚠ {head}</b><br>{body}{notes}</div>{searched}"
+    return f"{body}{notes}{searched}"
 
 
 def render_sources(
-    answer: Answer | None, uploaded: Mapping[str, Mapping[str, Any]] | None = None
+    answer: Answer | None, uploaded: Mapping[str, Mapping[str, Any]] | None = None, turn: int = 0
 ) -> str:
-    """The sources panel. `uploaded`: documents added through the admin page (doc id -> who and
-    when), marked as such so that a reader can tell them from the curated corpus."""
+    """The sources panel: every citation with its quote in view; a click opens it in the
+    viewer. `uploaded`: documents added through the admin page (doc id -> who and when),
+    marked as such so that a reader can tell them from the curated corpus."""
     uploaded = uploaded or {}
     if answer is None:
         return (
             "<p class='note'>Sources of the answer appear here. / "
             "답변의 출처가 여기에 표시됩니다.</p>"
         )
+    language = answer.language
     parts = []
     if answer.citations:
-        parts.append("<h3>Sources / 출처</h3>")
+        parts.append(f"<h3>{_text(language, 'Sources', '출처')}</h3>")
         for c in answer.citations:
-            where = f"{esc(c.title)}, p. {esc(c.page_label)}"
-            section = f"<br><small>{esc(c.section)}</small>" if c.section else ""
             origin = ""
             if c.doc in uploaded:
                 record = uploaded[c.doc]
@@ -113,15 +226,21 @@ def render_sources(
                     f"on {esc(str(record.get('at', ''))[:10])}, not part of the original corpus / "
                     "업로드된 문서</small>"
                 )
+            open_label = (
+                _text(language, f"Open the PDF at p. {c.page_label}", f"PDF {c.page_label}쪽 열기")
+                if is_paged(c.doc)
+                else _text(language, "Open the file", "파일 열기")
+            )
             parts.append(
-                f"<details class='cite' id='cite-{c.n}'><summary><b>[{c.n}]</b> {where}</summary>"
-                f"<small>{esc(c.doc)}</small>{origin}{section}"
+                f"<div class='cite' id='cite-{c.n}' data-cite='{turn}:{c.n}' role='button' "
+                f"tabindex='0'><b>[{c.n}]</b> {esc(c.title)}"
+                f"<br><span class='where'>{esc(where_label(c, language))}</span>{origin}"
                 f"<blockquote>{esc(c.quote)}</blockquote>"
                 f"<a class='page-link' href='{file_url(c.doc, c.page)}' target='_blank' "
-                f"rel='noopener'>Open p. {esc(c.page_label)} / 원문 보기</a></details>"
+                f"rel='noopener'>{esc(open_label)}</a></div>"
             )
     if not answer.answered and answer.passages:
-        parts.append("<h3>Closest passages / 가장 가까운 구절</h3>")
+        parts.append(f"<h3>{_text(language, 'Closest passages', '가장 가까운 구절')}</h3>")
         for p in answer.passages[:3]:
             parts.append(_passage_html(p))
     body = "\n".join(parts) or "<p class='note'>No sources.</p>"
@@ -136,8 +255,9 @@ def render_sources(
 
 def _passage_html(p: Passage) -> str:
     c = p.chunk
+    where = f", p. {esc(c.page_label)}" if is_paged(c.doc_id) else ""
     return (
-        f"<div class='cite'><b>{esc(c.title)}</b>, p. {esc(c.page_label)} "
+        f"<div class='cite'><b>{esc(c.title)}</b>{where} "
         f"<a class='page-link' href='{file_url(c.doc_id, c.page)}' target='_blank' "
         f"rel='noopener'>open</a><blockquote>{esc(c.text[:400])}</blockquote></div>"
     )
@@ -150,6 +270,58 @@ def render_passages(passages: list[Passage]) -> str:
     return "\n".join(_passage_html(p) for p in passages)
 
 
+def render_viewer(
+    c: Citation,
+    language: str,
+    boxes: Sequence[Box] | None = None,
+    context: tuple[str, str, str] | None = None,
+) -> str:
+    """The citation viewer: title, printed page, short section and a link to the file at the
+    page; then the page image with the quote's `boxes` over it (PDF), or the passage in its
+    `context` with the quote marked (Markdown, text)."""
+    open_label = (
+        _text(language, f"Open the PDF at p. {c.page_label}", f"PDF {c.page_label}쪽 열기")
+        if is_paged(c.doc)
+        else _text(language, "Open the file", "파일 열기")
+    )
+    head = (
+        f"<div class='viewer-head'><b>[{c.n}] {esc(c.title)}</b><br>"
+        f"<span class='where'>{esc(where_label(c, language))}</span> · "
+        f"<a class='page-link' href='{file_url(c.doc, c.page)}' target='_blank' "
+        f"rel='noopener'>{esc(open_label)}</a></div>"
+    )
+    if is_paged(c.doc):
+        marks = "".join(
+            f"<div class='hl' style='left:{b.left * 100:.2f}%;top:{b.top * 100:.2f}%;"
+            f"width:{b.width * 100:.2f}%;height:{b.height * 100:.2f}%'></div>"
+            for b in boxes or ()
+        )
+        alt = esc(f"{c.title}, p. {c.page_label}")
+        body = (
+            f"<div class='page-scroll'><div class='page-view'><img class='page-image' src='"
+            f"{page_image_url(c.doc, c.page)}' alt='{alt}'>{marks}</div></div>"
+        )
+        if not boxes:
+            body += (
+                "<p class='note'>"
+                + _text(
+                    language,
+                    "The passage could not be placed on the page image; it is quoted below.",
+                    "페이지 이미지에서 구절 위치를 찾지 못해 아래에 인용합니다.",
+                )
+                + f"</p><blockquote>{esc(c.quote)}</blockquote>"
+            )
+    elif context is not None:
+        before, quoted, after = context
+        body = (
+            f"<div class='context'>{esc(before)}<mark class='quote-mark'>{esc(quoted)}</mark>"
+            f"{esc(after)}</div>"
+        )
+    else:
+        body = f"<div class='context'><mark class='quote-mark'>{esc(c.quote)}</mark></div>"
+    return f"<div class='viewer' data-cite='none' data-n='{c.n}'>{head}{body}</div>"
+
+
 def reveal(text: str) -> Iterator[str]:
     """Word by word prefixes of a verified answer, for streaming it into the chat."""
     words = text.split(" ")
@@ -158,7 +330,26 @@ def reveal(text: str) -> Iterator[str]:
         yield " ".join(words[:end])
 
 
+def keep() -> dict[str, str]:
+    """Leave an output as it is (Gradio's `gr.skip()`, without importing Gradio here)."""
+    return {"__type__": "update"}
+
+
+def corpus_file(settings: Settings, manifest: Collection[str], doc_id: str) -> Path | None:
+    """The file of an indexed document, inside the corpus folder; None for anything else."""
+    if "\x00" in doc_id or doc_id not in manifest:
+        return None
+    corpus = Path(settings.corpus).resolve()
+    path = (corpus / doc_id).resolve()
+    if not path.is_file() or not path.is_relative_to(corpus):
+        return None
+    return path
+
+
 # -- app -----------------------------------------------------------------------------------------
+
+# Answers kept per conversation for the viewer ([n] of an earlier answer still opens).
+MAX_KEPT_ANSWERS = 30
 
 
 class ChatApp:
@@ -169,9 +360,24 @@ class ChatApp:
         self.settings = pipeline.settings
         self.uploads = UploadLog(self.settings.home)
         self.downloads = Path(tempfile.mkdtemp(prefix="policyqa-briefs-"))
+        self.pages = PageImages(self.settings.home / "pages", self.settings.page_cache_mb)
+        self._busy: set[str] = set()
+        self._busy_lock = threading.Lock()
 
     def documents(self) -> list[str]:
         return sorted(self.pipeline.store.manifest())
+
+    def document_choices(self) -> list[tuple[str, str]]:
+        """The documents filter: (title, doc id), by title; a title two documents share names
+        the file too."""
+        entries = sorted(self.pipeline.store.manifest().values(), key=lambda e: e.title.lower())
+        counts: dict[str, int] = {}
+        for e in entries:
+            counts[e.title] = counts.get(e.title, 0) + 1
+        return [
+            (e.title if e.title and counts[e.title] == 1 else f"{e.title} ({e.doc_id})", e.doc_id)
+            for e in entries
+        ]
 
     def filters(self, region: str, docs: Sequence[str] | None) -> dict[str, Any] | None:
         filters: dict[str, Any] = {}
@@ -186,14 +392,55 @@ class ChatApp:
         message: str,
         chat: list[dict[str, Any]],
         history: list[dict[str, str]],
+        answers: list[Answer],
+        region: str,
+        docs: list[str],
+        language: str,
+        session: str = "",
+    ) -> Iterator[tuple[Any, ...]]:
+        """Outputs: chat, history, answers, sources, question box, input note, viewer. One
+        question at a time per browser `session`: another submit while one runs, or an empty
+        one, changes nothing; a question over the limit stays in the box with the limit shown."""
+        question = clean_question(message or "")
+        unchanged = (keep(),) * 7
+        if not question:
+            yield unchanged
+            return
+        if len(question) > MAX_QUESTION_CHARS:
+            said = "ko" if detect_language(question) != "en" else "en"
+            note = prompts.message("too-long", said, length=len(question), limit=MAX_QUESTION_CHARS)
+            yield (*(keep(),) * 5, f"<div class='input-note'>{esc(note)}</div>", keep())
+            return
+        if session:
+            with self._busy_lock:
+                if session in self._busy:
+                    yield unchanged
+                    return
+                self._busy.add(session)
+        try:
+            yield from self._answer(question, chat, history, answers, region, docs, language)
+        finally:
+            if session:
+                with self._busy_lock:
+                    self._busy.discard(session)
+
+    def _answer(
+        self,
+        question: str,
+        chat: list[dict[str, Any]],
+        history: list[dict[str, str]],
+        answers: list[Answer],
         region: str,
         docs: list[str],
         language: str,
     ) -> Iterator[tuple[Any, ...]]:
-        chat = list(chat or [])
+        chat = [*list(chat or []), {"role": "user", "content": esc(question)}]
         history = list(history or [])
-        question = (message or "").strip()
-        chat.append({"role": "user", "content": esc(question)})
+        answers = list(answers or [])[-MAX_KEPT_ANSWERS:]
+        turn = len(answers)
+        chat.append({"role": "assistant", "content": "…"})
+        # The box empties as the question goes into the chat; the sources stay until new ones.
+        yield chat, keep(), keep(), keep(), "", "", keep()
         try:
             stream = self.pipeline.assistant.stream(
                 question,
@@ -203,50 +450,92 @@ class ChatApp:
             )
             answer: Answer | None = None
             draft = ""
-            chat.append({"role": "assistant", "content": "…"})
             for event in stream:
                 if event.answer is not None:
                     answer = event.answer
                 elif event.delta:
                     draft += event.delta
                     chat[-1] = {"role": "assistant", "content": esc(draft)}
-                    yield chat, history, None, render_sources(None), ""
+                    yield chat, keep(), keep(), keep(), keep(), keep(), keep()
         except AnswerError as exc:
-            _reply(chat, f"<div class='refusal'>{esc(str(exc))}</div>")
-            yield chat, history, None, render_sources(None), ""
+            chat = chat[:-2]  # the question was not asked: it goes back into the box
+            note = f"<div class='input-note'>{esc(str(exc))}</div>"
+            yield chat, keep(), keep(), keep(), question, note, keep()
             return
         except Exception:  # the user sees a message; the stack trace goes to the log
             log.exception("answering failed")
-            _reply(
-                chat,
-                "<div class='refusal'>Something went wrong while answering; the error was "
-                "logged. / 답변 중 오류가 발생했습니다.</div>",
-            )
-            yield chat, history, None, render_sources(None), ""
+            chat[-1] = {
+                "role": "assistant",
+                "content": "<div class='refusal'>Something went wrong while answering; the "
+                "error was logged. / 답변 중 오류가 발생했습니다.</div>",
+            }
+            yield chat, keep(), keep(), keep(), keep(), keep(), keep()
             return
         assert answer is not None
         if answer.answered:
             for prefix in reveal(answer.text):
-                chat[-1] = {"role": "assistant", "content": render_answer(answer, prefix)}
-                yield chat, history, None, render_sources(None), ""
-        chat[-1] = {"role": "assistant", "content": render_answer(answer)}
+                chat[-1] = {"role": "assistant", "content": render_answer(answer, prefix, turn)}
+                yield chat, keep(), keep(), keep(), keep(), keep(), keep()
+        chat[-1] = {"role": "assistant", "content": render_answer(answer, turn=turn)}
         history = [
             *history,
             {"role": "user", "content": question},
             {"role": "assistant", "content": answer.text},
         ]
-        yield chat, history, answer, render_sources(answer, self.uploads.uploaded()), ""
+        sources = render_sources(answer, self.uploads.uploaded(), turn)
+        yield chat, history, [*answers, answer], sources, keep(), keep(), ""
 
-    def briefing(self, answer: Answer | None) -> tuple[str, Any, Any]:
+    def view(self, target: str, answers: list[Answer]) -> str:
+        """The citation viewer for `target` ("turn:n", sent by the page script): the citation
+        is looked up in this conversation's own answers."""
+        text = target.strip() if isinstance(target, str) else ""
+        match = re.fullmatch(r"(\d{1,4}):(\d{1,3})", text)
+        answers = list(answers or [])
+        if not match or not answers:
+            return ""
+        turn, n = int(match.group(1)), int(match.group(2))
+        if turn >= len(answers):
+            return ""
+        answer = answers[turn]
+        citation = next((c for c in answer.citations if c.n == n), None)
+        if citation is None:
+            return ""
+        manifest = self.pipeline.store.manifest()
+        path = corpus_file(self.settings, manifest, citation.doc)
+        if path is None:
+            return render_viewer(citation, answer.language)
+        if is_paged(citation.doc):
+            try:
+                boxes = self.pages.boxes(
+                    path, manifest[citation.doc].file_hash, citation.page, citation.quote
+                )
+            except Exception:  # a page the text layer cannot give: the quote is shown instead
+                log.exception("could not place a quote on %s p.%s", citation.doc, citation.page)
+                boxes = []
+            return render_viewer(citation, answer.language, boxes=boxes)
+        text = decode_text(path.read_bytes()[: int(self.settings.max_file_mb * 1_000_000)])
+        return render_viewer(
+            citation, answer.language, context=passage_in_context(text, citation.quote)
+        )
+
+    def briefing(
+        self, answers: list[Answer], base_url: str = "", language: str = ""
+    ) -> tuple[str, Any, Any]:
+        answer = answers[-1] if answers else None
         if answer is None:
-            return "_Ask a question first. / 먼저 질문해 주세요._", None, None
-        markdown = self.pipeline.brief(answer)
+            return (
+                _text(language, "_Ask a question first._", "_먼저 질문해 주세요._"),
+                None,
+                None,
+            )
+        brief = self.pipeline.brief_document(answer, base_url)
+        markdown = brief_markdown(brief)
         folder = self.downloads / secrets.token_hex(8)
         folder.mkdir(parents=True)
         md_path = folder / "briefing.md"
         md_path.write_text(markdown, encoding="utf-8")
         docx_path = folder / "briefing.docx"
-        docx_path.write_bytes(brief_docx(markdown))
+        docx_path.write_bytes(brief_docx(brief))
         return markdown, str(md_path), str(docx_path)
 
     def about(self) -> str:
@@ -269,12 +558,14 @@ class ChatApp:
         return f"| Setting | Value |\n|---|---|\n{table}\n\n**Documents**\n\n{docs}"
 
 
-def _reply(chat: list[dict[str, Any]], content: str) -> None:
-    """The assistant's message: replaces the '…' placeholder if it is still there."""
-    if chat and chat[-1] == {"role": "assistant", "content": "…"}:
-        chat[-1] = {"role": "assistant", "content": content}
-    else:
-        chat.append({"role": "assistant", "content": content})
+def request_base_url(request: Any) -> str:
+    """The app's address as the browser reached it, for links in downloaded briefings."""
+    headers = getattr(request, "headers", None) or {}
+    host = headers.get("x-forwarded-host") or headers.get("host") or ""
+    if not host or not re.fullmatch(r"[A-Za-z0-9.\-:\[\]]+", host):
+        return ""
+    scheme = headers.get("x-forwarded-proto") or "http"
+    return f"{'https' if scheme == 'https' else 'http'}://{host}"
 
 
 def validate_request(history: Any, filters: Any, areas: Collection[str] = ()) -> str:
@@ -331,7 +622,6 @@ def build_app(settings: Settings | None = None, pipeline: Pipeline | None = None
 
     pipeline = pipeline or Pipeline(settings or Settings.from_env())
     chat_app = ChatApp(pipeline)
-    documents = chat_app.documents()
 
     with gr.Blocks(title="policyqa") as demo:
         gr.Markdown(
@@ -339,61 +629,151 @@ def build_app(settings: Settings | None = None, pipeline: Pipeline | None = None
             "quotes its sources. / 한국어나 영어로 질문하세요. 모든 답변은 출처를 인용합니다."
         )
         history = gr.State([])
-        last_answer = gr.State(None)
-        with gr.Tab("Chat / 대화"), gr.Row():
-            with gr.Column(scale=3):
-                chatbot = gr.Chatbot(label="policyqa", height=460, elem_id="chat")
-                with gr.Row():
-                    question = gr.Textbox(
-                        label="Question / 질문",
-                        scale=5,
-                        elem_id="question",
-                        placeholder="예: 포괄보조는 얼마나 늘어나나요? / "
-                        "e.g. What is the blueprint?",
-                    )
-                    send = gr.Button("Ask / 질문", variant="primary", scale=1, elem_id="ask")
-                with gr.Row():
-                    region = gr.Dropdown(
-                        region_choices(pipeline.domain),
-                        value="",
-                        label="Region / 지역",
-                        elem_id="region",
-                        visible=bool(pipeline.domain.areas),
-                    )
-                    docs = gr.Dropdown(
-                        documents, multiselect=True, label="Documents / 문서", elem_id="docs"
-                    )
-                    language = gr.Dropdown(
-                        [("Auto / 자동", ""), ("한국어", "ko"), ("English", "en")],
-                        value="",
-                        label="Answer language / 답변 언어",
-                        elem_id="language",
-                    )
-                for persona, examples in pipeline.domain.examples.items():
-                    gr.Examples(list(examples), inputs=question, label=f"Examples: {persona}")
-                clear = gr.Button("New conversation / 새 대화", elem_id="clear")
-            with gr.Column(scale=2):
-                sources = gr.HTML(render_sources(None), elem_id="sources")
-                brief_button = gr.Button("Briefing / 브리핑", elem_id="briefing")
+        # This conversation's answers, server-side: the viewer and the briefing read them.
+        answers = gr.State([])
+        with gr.Tab("Chat / 대화"):
+            # Page order is the phone's order: chat, question, then viewer and sources, then
+            # filters and examples. On a wide screen the first two columns sit side by side.
+            with gr.Row():
+                with gr.Column(scale=3, min_width=320):
+                    chatbot = gr.Chatbot(label="policyqa", height=460, elem_id="chat")
+                    with gr.Row():
+                        question = gr.Textbox(
+                            label="Question / 질문",
+                            scale=5,
+                            elem_id="question",
+                            placeholder="예: 포괄보조는 얼마나 늘어나나요? / "
+                            "e.g. What is the blueprint?",
+                            info=f"Up to {MAX_QUESTION_CHARS} characters / 최대 "
+                            f"{MAX_QUESTION_CHARS}자",
+                        )
+                        send = gr.Button("Ask / 질문", variant="primary", scale=1, elem_id="ask")
+                    note = gr.HTML("", elem_id="input-note")
+                with gr.Column(scale=2, min_width=320):
+                    viewer = gr.HTML("", elem_id="viewer")
+                    sources = gr.HTML(render_sources(None), elem_id="sources")
+                    with gr.Row():
+                        brief_button = gr.Button("Briefing / 브리핑", elem_id="briefing")
+                        clear = gr.Button("New conversation / 새 대화", elem_id="clear")
+            # The briefing is a document: the page's full width, under the answer.
+            with gr.Row():
                 brief_md = gr.Markdown(elem_id="brief")
-                with gr.Row():
-                    brief_file_md = gr.File(label="briefing.md", elem_id="brief-md")
-                    brief_file_docx = gr.File(label="briefing.docx", elem_id="brief-docx")
+            with gr.Row():
+                brief_file_md = gr.File(
+                    label="briefing.md", elem_id="brief-md", height=90, visible=False
+                )
+                brief_file_docx = gr.File(
+                    label="briefing.docx", elem_id="brief-docx", height=90, visible=False
+                )
+            with gr.Row(elem_id="filters"):
+                region = gr.Dropdown(
+                    region_choices(pipeline.domain),
+                    value="",
+                    label="Region / 지역",
+                    elem_id="region",
+                    visible=bool(pipeline.domain.areas),
+                    min_width=260,
+                )
+                docs = gr.Dropdown(
+                    chat_app.document_choices(),
+                    multiselect=True,
+                    label="Documents / 문서",
+                    elem_id="docs",
+                    min_width=260,
+                )
+                language = gr.Dropdown(
+                    [("Auto / 자동", ""), ("한국어", "ko"), ("English", "en")],
+                    value="",
+                    label="Answer language / 답변 언어",
+                    elem_id="language",
+                    min_width=200,
+                )
+            with gr.Column(elem_id="examples"):
+                example_sets = [
+                    gr.Dataset(
+                        components=["textbox"],
+                        samples=[[q] for q in examples],
+                        label=f"Examples: {persona}",
+                        elem_classes="example-set",
+                    )
+                    for persona, examples in pipeline.domain.examples.items()
+                ]
+            with gr.Row(elem_id="viewer-controls"):
+                view_target = gr.Textbox(elem_id="view-target", show_label=False)
+                view_open = gr.Button("view", elem_id="view-open")
         # The conversation shown is kept server-side (gr.State) and is never an input: a
         # Chatbot value sent by the browser could name any file (FileData) for Gradio to copy.
         shown = gr.State([])
 
-        def respond(*args: Any) -> Iterator[tuple[Any, ...]]:
-            for chat, *rest in chat_app.respond(*args):
-                yield (chat, chat, *rest)
+        def respond(
+            message: str,
+            chat: Any,
+            turns: Any,
+            kept: Any,
+            area: str,
+            chosen: Any,
+            answer_language: str,
+            request: gr.Request,
+        ) -> Iterator[tuple[Any, ...]]:
+            session = getattr(request, "session_hash", None) or ""
+            for step in chat_app.respond(
+                message, chat, turns, kept, area, chosen, answer_language, session
+            ):
+                yield (step[0], *step)
 
-        inputs = [question, shown, history, region, docs, language]
-        outputs = [chatbot, shown, history, last_answer, sources, question]
-        send.click(respond, inputs, outputs)
-        question.submit(respond, inputs, outputs)
-        clear.click(lambda: ([], [], [], None, render_sources(None), ""), None, outputs)
+        def ask_example(
+            sample: Any,
+            chat: Any,
+            turns: Any,
+            kept: Any,
+            area: str,
+            chosen: Any,
+            answer_language: str,
+            request: gr.Request,
+        ) -> Iterator[tuple[Any, ...]]:
+            text = str(sample[0]) if isinstance(sample, list) and sample else ""
+            yield from respond(text, chat, turns, kept, area, chosen, answer_language, request)
+
+        def briefing(kept: Any, answer_language: str, request: gr.Request) -> tuple[Any, ...]:
+            text, md_file, docx_file = chat_app.briefing(
+                kept, request_base_url(request), answer_language
+            )
+            return (
+                text,
+                gr.File(value=md_file, visible=md_file is not None),
+                gr.File(value=docx_file, visible=docx_file is not None),
+            )
+
+        # Gradio finds the gr.Request parameter by its annotation, a string under `from
+        # __future__ import annotations`: give it the class.
+        for fn in (respond, ask_example, briefing):
+            fn.__annotations__["request"] = gr.Request
+
+        inputs = [question, shown, history, answers, region, docs, language]
+        outputs = [chatbot, shown, history, answers, sources, question, note, viewer]
+        # One listener for the button and Enter: while it runs, neither sends again.
+        gr.on(
+            [send.click, question.submit],
+            respond,
+            inputs,
+            outputs,
+            api_name="respond",
+            trigger_mode="once",
+        )
+        for example_set in example_sets:
+            example_set.click(
+                ask_example,
+                [example_set, shown, history, answers, region, docs, language],
+                outputs,
+                trigger_mode="once",
+                api_visibility="undocumented",
+            )
+        clear.click(lambda: ([], [], [], [], render_sources(None), "", "", ""), None, outputs)
+        view_open.click(
+            chat_app.view, [view_target, answers], [viewer], api_visibility="undocumented"
+        )
         brief_button.click(
-            chat_app.briefing, [last_answer], [brief_md, brief_file_md, brief_file_docx]
+            briefing, [answers, language], [brief_md, brief_file_md, brief_file_docx]
         )
 
         with gr.Tab("Search / 검색"):
@@ -408,7 +788,7 @@ def build_app(settings: Settings | None = None, pipeline: Pipeline | None = None
             about = gr.Markdown()
             demo.load(chat_app.about, None, about)
         # Documents added or removed since the app started are listed on the next page load.
-        demo.load(lambda: gr.Dropdown(choices=chat_app.documents()), None, docs)
+        demo.load(lambda: gr.Dropdown(choices=chat_app.document_choices()), None, docs)
     return demo
 
 
@@ -481,7 +861,7 @@ def build_server(settings: Settings | None = None, pipeline: Pipeline | None = N
     POLICYQA_ADMINS) the administration page at /admin, on one port."""
     import gradio as gr
     from fastapi import FastAPI, HTTPException
-    from fastapi.responses import FileResponse, JSONResponse
+    from fastapi.responses import FileResponse, JSONResponse, Response
     from gradio.utils import get_upload_folder
     from starlette.concurrency import run_in_threadpool
 
@@ -580,15 +960,30 @@ def build_server(settings: Settings | None = None, pipeline: Pipeline | None = N
     def files(doc_id: str, request: Request) -> FileResponse | JSONResponse:
         if not logged_in(request):
             return login_required()
-        if "\x00" in doc_id:
-            raise HTTPException(404, "no such document")
-        manifest = pipeline.store.manifest()
-        corpus = Path(settings.corpus).resolve()
-        path = (corpus / doc_id).resolve()
-        if doc_id not in manifest or not path.is_file() or not path.is_relative_to(corpus):
+        path = corpus_file(settings, pipeline.store.manifest(), doc_id)
+        if path is None:
             raise HTTPException(404, "no such document")
         media = "application/pdf" if path.suffix.lower() == ".pdf" else "text/plain; charset=utf-8"
         return FileResponse(path, media_type=media, content_disposition_type="inline")
+
+    page_images = PageImages(settings.home / "pages", settings.page_cache_mb)
+
+    @server.get("/pages/{doc_id:path}", response_model=None)
+    def pages(doc_id: str, request: Request, page: int = 1) -> Response | JSONResponse:
+        """A page of a corpus PDF as an image, for the citation viewer: the same login and
+        path rules as /files."""
+        if not logged_in(request):
+            return login_required()
+        manifest = pipeline.store.manifest()
+        path = corpus_file(settings, manifest, doc_id)
+        if path is None or not is_paged(doc_id) or not 1 <= page <= manifest[doc_id].pages:
+            raise HTTPException(404, "no such page")
+        try:
+            data = page_images.png(path, manifest[doc_id].file_hash, page)
+        except Exception:
+            log.exception("rendering %s p.%s failed", doc_id, page)
+            raise HTTPException(404, "the page cannot be shown") from None
+        return Response(data, media_type="image/png", headers={"Cache-Control": "private"})
 
     from policyqa.index.store import IndexDamagedError, IndexMismatchError, damaged
 
@@ -628,6 +1023,7 @@ def build_server(settings: Settings | None = None, pipeline: Pipeline | None = N
         auth=(lambda user, password: accounts.check(user, password)) if accounts.login else None,
         show_error=False,
         css=CSS,
+        js=VIEWER_JS,
         max_file_size=MAX_REQUEST_BYTES,
         blocked_paths=blocked,
         footer_links=[],

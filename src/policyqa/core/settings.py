@@ -93,6 +93,11 @@ class Settings:
     pdf_seconds: float = _setting(
         300.0, "Seconds the worker process may take to read one PDF; past it the file is refused."
     )
+    page_cache_mb: float = _setting(
+        200.0,
+        "App: disk space (MB) for page images of the citation viewer, cached under home/pages; "
+        "the oldest go first past it (0: render every time, keep none).",
+    )
     login_attempts: int = _setting(
         10, "App: failed logins one client may make in a minute; further logins wait (429)."
     )

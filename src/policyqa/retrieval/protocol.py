@@ -46,6 +46,10 @@ class Searcher(Protocol):
         """The ids of the indexed documents the filters allow."""
         ...
 
+    def title(self, doc_id: str) -> str:
+        """A document's title (its id when it has none)."""
+        ...
+
     def multilingual_encoder(self) -> Embeddings | None:
         """An embedder that places Korean and English text in one space, if there is one."""
         ...

@@ -154,6 +154,10 @@ class HybridSearcher:
         chunks = state.chunks if mask is None else [state.chunks[i] for i in np.flatnonzero(mask)]
         return sorted({c.doc_id for c in chunks})
 
+    def title(self, doc_id: str) -> str:
+        record = self.lexical().manifest.get(doc_id) or {}
+        return str(record.get("title") or doc_id)
+
     def multilingual_encoder(self) -> Embeddings | None:
         return next(
             (e for spec, e in self.embedders if spec.covers("ko") and spec.covers("en")), None
