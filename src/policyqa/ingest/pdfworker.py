@@ -10,6 +10,7 @@ rejected with the reason. Text files are read in the calling process as before.
 
 from __future__ import annotations
 
+import contextlib
 import multiprocessing
 import resource
 from dataclasses import dataclass
@@ -57,6 +58,20 @@ def _cap_decompression(limit: int) -> None:
     filters.decompress = counted
 
 
+def _decode_contents(path: Path) -> None:
+    """Decode every page's content streams once with pypdf, under the cap: PDFium, which lays
+    the pages out, decompresses in C where the cap cannot count, so a bomb is stopped here."""
+    from pypdf import PdfReader
+
+    reader = PdfReader(str(path))
+    if reader.is_encrypted:
+        return  # load_file decrypts (or refuses) it; its pages are then read through pypdf
+    for page in reader.pages:
+        contents = page.get_contents()
+        if contents is not None:
+            contents.get_data()
+
+
 def _work(
     path: str, doc_id: str, max_bytes: int | None, limits: PdfLimits, out: Connection
 ) -> None:
@@ -64,6 +79,10 @@ def _work(
         memory = limits.memory_mb * 1_000_000
         resource.setrlimit(resource.RLIMIT_AS, (memory, memory))
         _cap_decompression(limits.decompressed_mb * 1_000_000)
+        if Path(path).suffix.lower() in PDF_SUFFIXES:
+            # A broken file is for load_file to report, with its reason.
+            with contextlib.suppress(Exception):
+                _decode_contents(Path(path))
         result: Any = load_file(Path(path), doc_id, max_bytes=max_bytes)
     except _DecompressedTooMuch:
         result = LoadError(
