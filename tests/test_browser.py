@@ -275,7 +275,11 @@ def test_citation_viewer_marks_the_quote_on_the_page(server: str, browser: Any, 
     # The highlight is in view in the viewer's frame.
     frame = _rect(page, "#viewer .page-scroll")
     assert frame["top"] - 2 <= box["top"] and box["bottom"] <= frame["bottom"] + 2
-    # A Markdown source opens as the passage in context with the quote marked.
+    # A Markdown source opens as the passage in context with the quote marked (an answer that
+    # cites the Markdown timeline).
+    question = "설계도가 몇 개 분야, 몇 개 과제로 구성돼 있는지 간단히 정리해 주세요."
+    ask_in_page(page, question)
+    _wait_bots(page, 2, question)
     md_source = page.locator("#sources .cite[data-cite]", has=page.locator("a[href$='.md']"))
     md_source.first.click()
     page.wait_for_selector("#viewer .context mark.quote-mark", timeout=30_000)
