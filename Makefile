@@ -18,7 +18,7 @@ install: $(VENV)/.installed
 install-dev: system-deps $(VENV)/.installed-dev
 
 system-deps: ## Debian packages the tests use (fonts for Korean PDFs); needs root or sudo
-	bash scripts/install-system-deps.sh
+	PYTHON=$(PYTHON) bash scripts/install-system-deps.sh
 
 $(VENV)/.installed: pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Debian packages the tests need: NanumGothic (Korean glyphs in the PDFs the tests make and in
-# the browser), Chromium (browser tests through Playwright; `playwright install` cannot download).
+# the browser), Chromium (browser tests through Playwright; `playwright install` cannot download),
+# and python3-venv where the Python that makes the venv lacks it.
 set -euo pipefail
 packages=(fonts-nanum chromium)
 missing=()
@@ -9,6 +10,8 @@ for p in "${packages[@]}"; do
   status=$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null || true)
   [ "$status" = "install ok installed" ] || missing+=("$p")
 done
+# `make` creates its venv with $PYTHON: Debian's python3 has no ensurepip without python3-venv.
+"${PYTHON:-python3}" -c "import ensurepip" 2>/dev/null || missing+=(python3-venv)
 [ ${#missing[@]} -eq 0 ] && exit 0
 if [ "$(id -u)" -eq 0 ]; then SUDO=""; elif command -v sudo >/dev/null; then SUDO="sudo -n"; else
   echo "install these Debian packages first: ${missing[*]}" >&2; exit 1

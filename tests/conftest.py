@@ -19,10 +19,13 @@ NANUM = Path("/usr/share/fonts/truetype/nanum/NanumGothic.ttf")
 
 
 @pytest.fixture(autouse=True, scope="session")
-def _loopback_bypasses_proxies() -> Iterator[None]:
-    """Tests talk to servers they start on 127.0.0.1. urllib and httpx send even loopback
-    requests to a proxy set in the environment unless no_proxy names it."""
+def _no_settings_or_proxy_from_the_machine() -> Iterator[None]:
+    """Tests set the POLICYQA_* variables they need: one set on the machine (a login, an LLM
+    URL) changed their answers. And they talk to servers they start on 127.0.0.1, which urllib
+    and httpx send to a proxy set in the environment unless no_proxy names it."""
     with pytest.MonkeyPatch.context() as mp:
+        for name in [n for n in os.environ if n.startswith("POLICYQA_")]:
+            mp.delenv(name)
         for name in ("no_proxy", "NO_PROXY"):
             mp.setenv(name, ",".join(filter(None, [os.environ.get(name), "127.0.0.1,localhost"])))
         yield

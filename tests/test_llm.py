@@ -16,6 +16,7 @@ import pytest
 from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import AIMessage, HumanMessage, SystemMessage
 
+from policyqa.core.cpus import available_cpus
 from policyqa.llm import backends as llm
 from policyqa.llm.backends import (
     GGUFChatModel,
@@ -390,7 +391,7 @@ def test_smollm2_thread_count_is_applied() -> None:
     assert isinstance(model, GGUFChatModel)
     model.invoke([HumanMessage("Hi")])
     ctx = llm._load_gguf(model.model_path).llm._ctx
-    assert ctx.n_threads() == llm.default_threads() == max(1, llm._available_cpus() - 1)
+    assert ctx.n_threads() == llm.default_threads() == max(1, available_cpus() - 1)
     two = model.model_copy(update={"n_threads": 2})
     two.invoke([HumanMessage("Hi")])
     assert ctx.n_threads() == 2

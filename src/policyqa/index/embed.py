@@ -17,6 +17,8 @@ from typing import Any
 
 from langchain_core.embeddings import Embeddings
 
+from policyqa.core.cpus import available_cpus
+
 USE_MULTILINGUAL = "use-multilingual"
 ST_PREFIX = "sentence-transformers:"
 _PACKAGED_ST = {"all-minilm-l6-v2", "sentence-transformers/all-minilm-l6-v2"}
@@ -77,7 +79,7 @@ class UseMultilingualEmbeddings(Embeddings):
     dimension = 512
 
     def __init__(self, threads: int | None = None) -> None:
-        self._threads = threads or max(1, os.cpu_count() or 1)
+        self._threads = threads or available_cpus()
         self._model: Any = None
         self._lock = threading.Lock()
 

