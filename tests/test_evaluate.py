@@ -185,6 +185,17 @@ def test_quote_on_page_ignores_layout_not_wording() -> None:
     assert not quote_on_page("  ", page)
 
 
+def test_a_table_row_quote_counts_when_each_cell_is_on_the_page() -> None:
+    # pypdf reads this table column by column: the row's cells are apart on its page text
+    page = "사업명\n2024년 확정(B)\n전세임대\n매입임대\n4,546,931\n1,200,000\n(단위: 백만원)"
+    assert quote_on_page("| 전세임대 | 2024년 확정(B): 4,546,931 | (단위: 백만원) |", page)
+    assert not quote_on_page("| 전세임대 | 2024년 확정(B): 4,546,932 |", page)
+    assert not quote_on_page("| 전세임대 | 2023년 확정(B): 4,546,931 |", page)
+    assert not quote_on_page("| |", page)
+    # outside a table row a colon is part of the wording
+    assert not quote_on_page("2024년 확정(B): 4,546,931", page)
+
+
 def test_control_chars_are_cc_other_than_newline_and_tab() -> None:
     assert control_chars("a\tb\nc") == []
     assert control_chars("a\x07b\x00c\x7f\x85") == ["\x07", "\x00", "\x7f", "\x85"]

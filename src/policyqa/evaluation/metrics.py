@@ -5,7 +5,10 @@ Key facts are looked for in the answer text alone (citation markers taken out), 
 `normalise_answer`; facts that only the notes under the answer hold (the gazetteer's "Jeonju
 is in Jeonbuk ...") are counted apart. A quote counts as on its page when, normalised by
 `normalise_page`, it occurs in the page's text as the PDF library extracts it: the caller
-passes that text, never the index's chunks, and no verifier of the product takes part.
+passes that text, never the index's chunks, and no verifier of the product takes part. A table
+row is quoted as its cells ("| 전세임대 | 2024년 확정(B): 4,546,931 |", a figure joined to its
+column's header); the PDF library reads a table cell by cell in an order of its own, so such a
+quote counts when every cell, and each side of a header join, occurs on the page.
 """
 
 from __future__ import annotations
@@ -118,10 +121,24 @@ def normalise_page(text: str) -> str:
     )
 
 
+def quote_parts(quote: str) -> list[str]:
+    """What must occur on the page for the quote to be there, normalised: the quote itself, or
+    for a table row each cell and each side of a "header: value" join."""
+    text = quote.strip()
+    if not (text.startswith("|") and text.endswith("|") and len(text) > 1):
+        needle = normalise_page(text)
+        return [needle] if needle else []
+    parts = (part for cell in text.strip("|").split("|") for part in cell.split(": "))
+    return [needle for needle in map(normalise_page, parts) if needle]
+
+
 def quote_on_page(quote: str, page_text: str | None) -> bool:
     """Whether the quote occurs on the page (False for a missing page or an empty quote)."""
-    needle = normalise_page(quote)
-    return bool(needle) and page_text is not None and needle in normalise_page(page_text)
+    parts = quote_parts(quote)
+    if not parts or page_text is None:
+        return False
+    page = normalise_page(page_text)
+    return all(part in page for part in parts)
 
 
 def control_chars(text: str) -> list[str]:
