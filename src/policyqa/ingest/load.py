@@ -22,10 +22,7 @@ from pathlib import Path
 
 from policyqa.core.language import detect_language
 from policyqa.core.models import Document, Page
-from policyqa.core.text import (
-    display_width,
-    drop_invisible,
-    fold_width,
+from policyqa.core.structure import (
     has_letters,
     heading_style,
     is_contents_entry,
@@ -33,6 +30,7 @@ from policyqa.core.text import (
     is_letter_spaced,
     reads_as_sentence,
 )
+from policyqa.core.text import display_width, drop_invisible, fold_width
 from policyqa.ingest.pdflayout import PageLayout, read_layouts
 
 log = logging.getLogger(__name__)

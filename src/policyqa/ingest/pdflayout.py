@@ -19,7 +19,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from policyqa.core.text import unit_note
+from policyqa.core.structure import unit_note
 from policyqa.ingest.pdfchars import Char, Run, page_runs, read_chars
 from policyqa.ingest.pdfrules import SNAP, Cell, Table, find_tables, ruling_edges
 from policyqa.ingest.pdftables import render_table

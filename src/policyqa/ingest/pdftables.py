@@ -6,7 +6,7 @@ from __future__ import annotations
 import statistics
 from collections.abc import Sequence
 
-from policyqa.core.text import has_letters, is_value_cell, is_year_heading, unit_note
+from policyqa.core.structure import has_letters, is_value_cell, is_year_heading, unit_note
 from policyqa.ingest.pdfchars import Run
 from policyqa.ingest.pdfrules import Cell, Table, cell_text
 

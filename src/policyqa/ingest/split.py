@@ -16,8 +16,8 @@ from dataclasses import dataclass
 
 from policyqa.core.language import detect_language
 from policyqa.core.models import SECTION_SEPARATOR, Chunk, Document, chunk_id
-from policyqa.core.text import NAMED_HEADING as _NAMED_HEADING
-from policyqa.core.text import (
+from policyqa.core.structure import NAMED_HEADING as _NAMED_HEADING
+from policyqa.core.structure import (
     heading_style as heading_style,  # where answering and the tests find it
 )
 
