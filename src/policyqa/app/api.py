@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 # At module level: FastAPI resolves the route annotations (postponed by __future__) here.
 from fastapi import Request
 
-from policyqa.answering.answer import MAX_QUESTION_CHARS, AnswerError
+from policyqa.answering.answer import AnswerError
 from policyqa.answering.condense import is_history
 from policyqa.app.admin import UploadLog
 from policyqa.app.auth import Accounts
@@ -19,6 +19,7 @@ from policyqa.app.chat import corpus_file
 from policyqa.app.viewer import PageImages
 from policyqa.core.labels import is_paged
 from policyqa.core.settings import Settings
+from policyqa.core.tuning import MAX_FILTER_KEYS, MAX_FILTER_VALUES, MAX_QUESTION_CHARS
 from policyqa.pipeline import Pipeline
 from policyqa.retrieval.filters import NATIONWIDE, REGION_KEYS, is_metadata_key
 
@@ -62,10 +63,6 @@ def validate_request(history: Any, filters: Any, areas: Collection[str] = ()) ->
             if unknown:
                 return f"unknown region {unknown[0]!r}; use one of: {', '.join(sorted(known))}"
     return ""
-
-
-MAX_FILTER_KEYS = 20
-MAX_FILTER_VALUES = 200
 
 
 def _filter_scalar(value: Any) -> bool:

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from policyqa.answering import prompts
-from policyqa.answering.answer import MAX_QUESTION_CHARS, Answer, AnswerError
+from policyqa.answering.answer import Answer, AnswerError
 from policyqa.answering.brief import brief_docx, brief_markdown
 from policyqa.app.admin import UploadLog
 from policyqa.app.render import (
@@ -30,6 +30,7 @@ from policyqa.core.labels import is_paged
 from policyqa.core.language import detect_language
 from policyqa.core.settings import Settings
 from policyqa.core.text import clean_question
+from policyqa.core.tuning import MAX_KEPT_ANSWERS, MAX_QUESTION_CHARS
 from policyqa.ingest.load import decode_text
 from policyqa.pipeline import Pipeline
 
@@ -45,11 +46,6 @@ def corpus_file(settings: Settings, manifest: Collection[str], doc_id: str) -> P
     if not path.is_file() or not path.is_relative_to(corpus):
         return None
     return path
-
-
-# -- app -----------------------------------------------------------------------------------------
-
-MAX_KEPT_ANSWERS = 30
 
 
 class ChatApp:

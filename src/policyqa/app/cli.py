@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from policyqa.answering.condense import is_history
+from policyqa.app.stats import stats_json
 from policyqa.core.models import Passage
 from policyqa.core.settings import Settings, SettingsError, add_setting_flags, settings_from_args
 from policyqa.index.embed import EmbedderError
@@ -93,7 +94,8 @@ def build_parser() -> argparse.ArgumentParser:
         help="only questions in this group (a slice, origin or language pair such as en→ko)",
     )
 
-    commands.add_parser("stats", help="documents, chunks, embedders and index location")
+    stats = commands.add_parser("stats", help="documents, chunks, embedders and index location")
+    stats.add_argument("--json", action="store_true", help="JSON, with the full configuration")
     reset = commands.add_parser("reset", help="delete the index (collections and caches)")
     reset.add_argument("--yes", action="store_true", help="do not ask for confirmation")
 
@@ -205,6 +207,9 @@ def cmd_stats(args: argparse.Namespace, settings: Settings) -> int:
     store.check_compatible()
     manifest = store.manifest()
     location = settings.chroma_url or str((settings.home / "chroma").resolve())
+    if args.json:
+        print(json.dumps(stats_json(settings, args, store, location), ensure_ascii=False, indent=1))
+        return 0
     print(f"index: {location} (collections {settings.collection}-*)")
     print(f"embedders: {settings.embedder}")
     print(f"documents: {len(manifest)}, chunks: {store.count_chunks()}")

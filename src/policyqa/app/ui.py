@@ -8,11 +8,11 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from policyqa.answering.answer import MAX_QUESTION_CHARS
 from policyqa.app.admin import ALLOWED_UPLOADS, DocumentAdmin
 from policyqa.app.chat import ChatApp
 from policyqa.app.render import render_passages, render_sources
 from policyqa.core.settings import Settings
+from policyqa.core.tuning import MAX_QUESTION_CHARS
 from policyqa.domain import DomainPack
 from policyqa.pipeline import Pipeline
 from policyqa.retrieval.filters import NATIONWIDE

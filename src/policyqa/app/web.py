@@ -9,7 +9,6 @@ everywhere it is shown.
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 from typing import Any
 
@@ -18,14 +17,9 @@ from policyqa.app.auth import Accounts, LoginLimiter, parse_auth
 from policyqa.app.limits import RequestGuard
 from policyqa.app.render import CSS, VIEWER_JS
 from policyqa.app.ui import build_admin_app, build_app
-from policyqa.core.settings import Settings
+from policyqa.core.settings import SERVER_NAME, SERVER_PORT, Settings
+from policyqa.core.tuning import FILES_PER_UPLOAD, MAX_REQUEST_BYTES
 from policyqa.pipeline import Pipeline
-
-# Bodies of requests other than uploads: a question, a history and filters fit in far less.
-MAX_REQUEST_BYTES = 1_000_000
-# An upload request may carry this many files of the largest allowed size.
-FILES_PER_UPLOAD = 4
-
 
 # No interactive docs or schema, here or in the mounted Gradio apps: they list every route.
 NO_DOCS: dict[str, Any] = {"docs_url": None, "redoc_url": None, "openapi_url": None}
@@ -148,8 +142,8 @@ def serve(settings: Settings | None = None) -> None:
     from policyqa.core.settings import SettingsError
     from policyqa.index.store import IndexDamagedError, IndexMismatchError
 
-    host = os.environ.get("GRADIO_SERVER_NAME", "127.0.0.1")
-    port = int(os.environ.get("GRADIO_SERVER_PORT", "7860"))
+    host = SERVER_NAME.value()
+    port = int(SERVER_PORT.value())
     try:
         settings = settings or Settings.from_env()
         if settings.admin and not settings.admins and not host.startswith(LOOPBACK):

@@ -20,9 +20,9 @@ import numpy as np
 
 from policyqa.core.memo import BoundedCache
 from policyqa.core.text import fold_width
+from policyqa.core.tuning import ACRONYM_LETTERS
 
 _HANGUL = re.compile(r"[\uac00-\ud7a3]")
-ACRONYM_LETTERS = 6
 _WORD = re.compile(r"[A-Za-z][A-Za-z0-9'’\-]*|\d+(?:[.,]\d+)*")
 _KEEP_TAGS = ("NNG", "NNP", "NNB", "NR", "NP", "VV", "VA", "XR", "SL", "SN", "SH", "MAG", "W_")
 _STRIP = ".,;:!?()[]{}\"'`’“”%·-"

@@ -7,9 +7,7 @@ import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-# Characters nearer than this (in ems) on one line belong to one run; a wider gap separates
-# table cells or columns (word spaces are 0.25-0.5 em, justified text up to about 1 em).
-RUN_GAP_EMS = 2.0
+from policyqa.core.tuning import RUN_GAP_EMS
 
 
 @dataclass

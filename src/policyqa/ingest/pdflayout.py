@@ -20,16 +20,14 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from policyqa.core.structure import unit_note
+from policyqa.core.tuning import RULE_SNAP, SPANNING_SHARE
 from policyqa.ingest.pdfchars import Char, Run, page_runs, read_chars
-from policyqa.ingest.pdfrules import SNAP, Cell, Table, find_tables, ruling_edges
+from policyqa.ingest.pdfrules import Cell, Table, find_tables, ruling_edges
 from policyqa.ingest.pdftables import render_table
 
 log = logging.getLogger(__name__)
 
 _PDFIUM_LOCK = threading.Lock()
-
-# Lines wider than this share of the page cross any column gutter (titles, full-width tables).
-_SPANNING = 0.6
 
 
 @dataclass(frozen=True)
@@ -73,7 +71,7 @@ class _Item:
 def _gutter(items: list[_Item], width: float) -> float | None:
     """The x of a column gutter: a vertical band in the middle of the page that no narrow item
     crosses, with prose-wide lines on both sides; None on a one-column page."""
-    narrow = [i for i in items if i.x1 - i.x0 < _SPANNING * width]
+    narrow = [i for i in items if i.x1 - i.x0 < SPANNING_SHARE * width]
     if len(narrow) < 6:
         return None
     resolution = 2.0
@@ -161,7 +159,7 @@ def _unit_near(table: Table, runs: list[Run]) -> str:
     x0, _, x1, top = table.box
     best: tuple[float, str] | None = None
     for run in runs:
-        if run.x1 < x0 or run.x0 > x1 or run.y0 < top - SNAP:
+        if run.x1 < x0 or run.x0 > x1 or run.y0 < top - RULE_SNAP:
             continue
         distance = run.y0 - top
         if distance > 4 * run.size + 10:

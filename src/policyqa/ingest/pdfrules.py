@@ -10,11 +10,8 @@ import statistics
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
+from policyqa.core.tuning import MIN_RULE, RULE_SNAP
 from policyqa.ingest.pdfchars import Run
-
-# Ruling lines: coordinates closer than this (pt) are one line; shorter segments are dots.
-SNAP = 3.0
-MIN_RULE = 2.0
 
 
 @dataclass(frozen=True)
@@ -95,7 +92,7 @@ def _open_sides(horizontal: list[Edge], vertical: list[Edge]) -> list[Edge]:
     for attribute in ("start", "end"):
         groups: dict[int, list[Edge]] = {}
         for edge in horizontal:
-            groups.setdefault(round(getattr(edge, attribute) / SNAP), []).append(edge)
+            groups.setdefault(round(getattr(edge, attribute) / RULE_SNAP), []).append(edge)
         for group in groups.values():
             group.sort(key=lambda e: e.at)
             run = [group[0]]
@@ -110,10 +107,10 @@ def _open_sides(horizontal: list[Edge], vertical: list[Edge]) -> list[Edge]:
 
 def _crossed(lower: Edge, upper: Edge, vertical: list[Edge]) -> bool:
     """Whether a column rule runs from one of two rules to the other, between their ends."""
-    left = max(lower.start, upper.start) + SNAP
-    right = min(lower.end, upper.end) - SNAP
+    left = max(lower.start, upper.start) + RULE_SNAP
+    right = min(lower.end, upper.end) - RULE_SNAP
     return any(
-        left < v.at < right and v.start <= lower.at + SNAP and v.end >= upper.at - SNAP
+        left < v.at < right and v.start <= lower.at + RULE_SNAP and v.end >= upper.at - RULE_SNAP
         for v in vertical
     )
 
@@ -132,7 +129,7 @@ def _merged(edges: list[Edge]) -> list[Edge]:
     edges = sorted(edges, key=lambda e: e.at)
     groups: list[list[Edge]] = []
     for edge in edges:
-        if groups and edge.at - groups[-1][0].at <= SNAP:
+        if groups and edge.at - groups[-1][0].at <= RULE_SNAP:
             groups[-1].append(edge)
         else:
             groups.append([edge])
@@ -141,7 +138,7 @@ def _merged(edges: list[Edge]) -> list[Edge]:
         spans = sorted((e.start, e.end) for e in group)
         start, end = spans[0]
         for s, e in spans[1:]:
-            if s <= end + SNAP:
+            if s <= end + RULE_SNAP:
                 end = max(end, e)
             else:
                 out.append(Edge(at, start, end))
@@ -190,7 +187,8 @@ def _covers(edges: list[Edge], at: float, a: float, b: float) -> bool:
     """Whether one of `edges` at position `at` runs from a to b."""
     lo, hi = min(a, b), max(a, b)
     return any(
-        abs(e.at - at) <= SNAP and e.start <= lo + SNAP and e.end >= hi - SNAP for e in edges
+        abs(e.at - at) <= RULE_SNAP and e.start <= lo + RULE_SNAP and e.end >= hi - RULE_SNAP
+        for e in edges
     )
 
 
@@ -202,7 +200,10 @@ def find_tables(horizontal: list[Edge], vertical: list[Edge]) -> list[Table]:
     points: set[tuple[float, float]] = set()
     for v in vertical:
         for h in horizontal:
-            if v.start - SNAP <= h.at <= v.end + SNAP and h.start - SNAP <= v.at <= h.end + SNAP:
+            if (
+                v.start - RULE_SNAP <= h.at <= v.end + RULE_SNAP
+                and h.start - RULE_SNAP <= v.at <= h.end + RULE_SNAP
+            ):
                 points.add((round(v.at, 1), round(h.at, 1)))
     by_x: dict[float, list[float]] = {}
     by_y: dict[float, list[float]] = {}
