@@ -29,7 +29,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 
-def validate_request(history: Any, filters: Any, areas: Collection[str] = ()) -> str:
+def validate_request(history: Any, filters: object, areas: Collection[str] = ()) -> str:
     """Why an API request's history or filters are malformed ("" when they are fine); a region
     filter must name one of `areas` or "nationwide"."""
     if not is_history(history):
@@ -65,7 +65,7 @@ def validate_request(history: Any, filters: Any, areas: Collection[str] = ()) ->
     return ""
 
 
-def _filter_scalar(value: Any) -> bool:
+def _filter_scalar(value: object) -> bool:
     if isinstance(value, bool) or not isinstance(value, (str, int, float)):
         return False
     return not isinstance(value, float) or math.isfinite(value)

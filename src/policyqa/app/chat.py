@@ -28,6 +28,7 @@ from policyqa.app.render import (
 from policyqa.app.viewer import PageImages, passage_in_context
 from policyqa.core.labels import is_paged
 from policyqa.core.language import detect_language
+from policyqa.core.models import Filters
 from policyqa.core.settings import Settings
 from policyqa.core.text import clean_question
 from policyqa.core.tuning import MAX_KEPT_ANSWERS, MAX_QUESTION_CHARS
@@ -75,8 +76,8 @@ class ChatApp:
             for e in entries
         ]
 
-    def filters(self, region: str, docs: Sequence[str] | None) -> dict[str, Any] | None:
-        filters: dict[str, Any] = {}
+    def filters(self, region: str, docs: Sequence[str] | None) -> Filters | None:
+        filters: dict[str, str | list[str]] = {}
         if region:
             filters["region"] = region
         if docs:

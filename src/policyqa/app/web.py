@@ -10,7 +10,7 @@ everywhere it is shown.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from policyqa.app.api import add_routes
 from policyqa.app.auth import Accounts, LoginLimiter, parse_auth
@@ -21,11 +21,16 @@ from policyqa.core.settings import SERVER_NAME, SERVER_PORT, Settings
 from policyqa.core.tuning import FILES_PER_UPLOAD, MAX_REQUEST_BYTES
 from policyqa.pipeline import Pipeline
 
+if TYPE_CHECKING:
+    from gradio import Blocks
+
 # No interactive docs or schema, here or in the mounted Gradio apps: they list every route.
 NO_DOCS: dict[str, Any] = {"docs_url": None, "redoc_url": None, "openapi_url": None}
 
 
-def build_server(settings: Settings | None = None, pipeline: Pipeline | None = None) -> Any:
+def build_server(
+    settings: Settings | None = None, pipeline: Pipeline | None = None
+) -> RequestGuard:
     """FastAPI app serving the API, the corpus files, the Gradio UI and (with POLICYQA_ADMIN or
     POLICYQA_ADMINS) the administration page at /admin, on one port."""
     import gradio as gr
@@ -104,7 +109,7 @@ def build_server(settings: Settings | None = None, pipeline: Pipeline | None = N
     return RequestGuard(server, limiter, MAX_REQUEST_BYTES, upload_limit, upload_prefix="/admin/")
 
 
-def guard_files(demo: Any) -> None:
+def guard_files(demo: Blocks) -> None:
     """Turn on Gradio's check of the file paths that requests name.
 
     Gradio copies any file that a request's data names (a FileData dict, in any component's
