@@ -9,6 +9,7 @@ import re
 
 from policyqa.core.language import is_korean
 from policyqa.core.text import LINE_START, display_width
+from policyqa.core.tuning import HEADING_WIDTH, LABEL_WIDTH
 
 _HEADING_STYLES: list[tuple[str, re.Pattern[str]]] = [
     ("chapter", re.compile(r"^제\s*\d+\s*[장편]|^부\s*칙\s*(?:[<(（].*)?$")),
@@ -35,9 +36,6 @@ NAMED_HEADING = re.compile(
 )
 _ARTICLE_LABEL = re.compile(r"제\s*\d+\s*조(?:의\s*\d+)?\s*[(（][^)）]{0,40}[)）]")
 _MD_HEADING = re.compile(r"^(#{1,6})\s+(.+?)\s*#*\s*$")
-# A heading names a section in a few words: official documents' numbered headings run up to
-# about 25 Hangul syllables or 55 Latin characters; a longer numbered line is a paragraph.
-_HEADING_WIDTH = 60
 _LETTER = re.compile(r"[A-Za-z\uac00-\ud7a3]")
 _PARENTHESISED = re.compile(r"[(（\[][^()（）\[\]]*[)）\]]")
 # A sentence that ends and another that begins: "... 전체회의. 일부 언론은", "independence.  It".
@@ -136,7 +134,7 @@ def reads_as_sentence(text: str) -> bool:
         return True
     if _OPEN_ENDING.search(core) or _CLAUSE.search(core):
         return True
-    return display_width(core) > _HEADING_WIDTH
+    return display_width(core) > HEADING_WIDTH
 
 
 def heading_style(
@@ -160,7 +158,7 @@ def heading_style(
     if NAMED_HEADING.match(stripped):
         return "named", stripped.rstrip(":").strip()
     before = previous_line.strip()
-    if display_width(before) >= _HEADING_WIDTH and _CONTINUED.search(before):
+    if display_width(before) >= HEADING_WIDTH and _CONTINUED.search(before):
         return None  # the line goes on with the sentence the previous line began
     for style, pattern in _HEADING_STYLES:
         if pattern.match(stripped):
@@ -179,7 +177,6 @@ def heading_style(
 
 # "□ 추진 배경: 지방소멸을 막기 위해 ...": a field name, a colon, the field's text.
 _LABEL = re.compile(r"^([^:：]{1,30}?)\s*[:：]\s*\S")
-_LABEL_WIDTH = 24
 
 
 def _labelled(line: str) -> str:
@@ -193,7 +190,7 @@ def _labelled(line: str) -> str:
         return ""
     label = found.group(1).strip()
     if (
-        display_width(label) > _LABEL_WIDTH
+        display_width(label) > LABEL_WIDTH
         or not _LETTER.search(label)
         or is_figure_row(label)
         or reads_as_sentence(label)
@@ -218,7 +215,7 @@ def _names_a_section(line: str, next_line: str) -> bool:
         and LINE_START.match(following) is None
         and (
             _LOWER_START.match(following) is not None
-            or (is_korean(title) and display_width(title) >= _HEADING_WIDTH * 2 // 3)
+            or (is_korean(title) and display_width(title) >= HEADING_WIDTH * 2 // 3)
         )
     )
     return not wraps

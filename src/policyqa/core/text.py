@@ -9,6 +9,8 @@ import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from policyqa.core.tuning import CELL_CHARS
+
 _HANGUL = re.compile(r"[\uac00-\ud7a3]")
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\u200e\u200f\u2028\u2029]")
 # Invisible characters that join or break nothing a reader sees: inside a word ("포괄\u200b보조")
@@ -45,7 +47,6 @@ _LINE_END = re.compile(r"(?:[.!?。:;]|[다요음함됨임]\.?|\))[\s\"'”’)]
 LINE_START = re.compile(
     r"^\s*(?:[-*•·○□▪■◦|#>]|\d{1,2}[.)]\s|[가-하][.)]\s|\([0-9a-z가-하]{1,2}\)|[IVXⅠ-Ⅻ]+\.)"
 )
-_CELL_CHARS = 32
 _DIGIT = re.compile(r"\d")
 _SENTENCE_BREAK = re.compile(r"(?<=[.!?。])\s+(?=\S)")
 
@@ -138,9 +139,9 @@ def _is_label(line: str) -> bool:
 
 
 def _is_cell(line: str) -> bool:
-    """A short line: under _CELL_CHARS columns, a Hangul syllable counting as two."""
+    """A short line: under CELL_CHARS columns, a Hangul syllable counting as two."""
     width = display_width(line.strip())
-    return 0 < width < _CELL_CHARS
+    return 0 < width < CELL_CHARS
 
 
 def display_width(text: str) -> int:

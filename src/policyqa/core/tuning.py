@@ -35,6 +35,30 @@ def _tuned(name: str, value: T, stage: str, reason: str) -> T:
     return value
 
 
+# -- core: what a line is ---------------------------------------------------------------------
+
+HEADING_WIDTH: Final = _tuned(
+    "HEADING_WIDTH",
+    60,
+    "core",
+    "Widest heading (columns, a Hangul syllable counting two): official documents' numbered "
+    "headings run up to about 25 Hangul syllables or 55 Latin characters; a longer numbered "
+    "line is a paragraph.",
+)
+LABEL_WIDTH: Final = _tuned(
+    "LABEL_WIDTH",
+    24,
+    "core",
+    "Widest field name of a labelled item ('□ 추진 배경: ...'), in columns.",
+)
+CELL_CHARS: Final = _tuned(
+    "CELL_CHARS",
+    32,
+    "core",
+    "A line narrower than this (columns) after another is a table cell as PDF extraction gives "
+    "them, one per line: kept a unit of its own, so a table does not read as one long sentence.",
+)
+
 # -- ingest: PDF layout ------------------------------------------------------------------------
 
 RUN_GAP_EMS: Final = _tuned(
