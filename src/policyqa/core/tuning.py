@@ -266,6 +266,22 @@ MAX_KEPT_ANSWERS: Final = _tuned(
     "Answers kept per conversation for the viewer ([n] of an earlier answer still opens).",
 )
 
+PAGE_WIDTH_PX: Final = _tuned(
+    "PAGE_WIDTH_PX",
+    1100,
+    "app",
+    "Page images of the citation viewer: sharp on a 2x phone screen and beside a chat on a "
+    "desktop, a few hundred kB per page; pages of any size are scaled to it, so a huge page "
+    "cannot take memory.",
+)
+MIN_QUOTE_MATCH: Final = _tuned(
+    "MIN_QUOTE_MATCH",
+    8,
+    "app",
+    "A passage shorter than this (normalised characters) is too ambiguous to place on a page "
+    "image.",
+)
+
 TUNING: Final[Mapping[str, Tuning]] = MappingProxyType(_REGISTRY)
 
 
