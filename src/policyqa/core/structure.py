@@ -58,6 +58,11 @@ _CLAUSE = re.compile(
     re.I,
 )
 _LOWER_START = re.compile(r"^[a-z]")
+# A section's name does not start with a currency or percent sign, a dash, an amount or the
+# next item's number: "(a) (b) (c)", "(3) $0.49 $0.82", "0.3 (0.9 ) (0.5 ) Tax basis",
+# "13.0 % 9.4 %", "(d) (1) — — Kentucky" are a table's labels and cells.
+_SIGN_START = re.compile(r"^[(（]?\s*(?:[$%€£¥₩—–\-]|\d[\d,]*\.\d|\d{1,3}(?:,\d{3})+)")
+_NEXT_MARK = re.compile(r"^[(（][^)）\s]{1,4}[)）]")
 # Dot leaders before a page number: a table-of-contents entry ("I. Conclusion ....... 95").
 _LEADERS = re.compile(r"(?:\.{4,}|…{2,}|·{4,}|_{4,}|(?:\. ){3,}|(?:· ){3,})\s*[\divxlc]*\s*$", re.I)
 # A figure cell: "1,477,009", "△26.0", "(63.6)", "[341,802]", "100%", "14.6%p", "-".
@@ -204,6 +209,8 @@ def _names_a_section(line: str, next_line: str) -> bool:
     title = line[mark.end() :] if mark else line
     if not _LETTER.search(title) or is_figure_row(title):
         return False  # a row of a table
+    if _SIGN_START.match(title) or _NEXT_MARK.match(title) or _LOWER_START.match(title):
+        return False  # table labels and cells, or an item of a sentence ("(7) any of ...")
     if reads_as_sentence(title):
         return False
     following = next_line.strip()
