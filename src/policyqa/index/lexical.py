@@ -84,6 +84,22 @@ class Tokenizer:
             return word.replace(",", "")
         return self._stem(word)
 
+    def capitalised_forms(self, text: str) -> list[str]:
+        """The tokens a question's words take where a document writes them in capitals: an
+        all-capital word of a document stays itself (an acronym), so "cash flow" would never
+        meet a heading's "CASH FLOWS", nor "Boeing" a title's "BOEING"."""
+        forms = []
+        for match in _WORD.finditer(fold_width(text)):
+            written = match.group(0).strip(_STRIP)
+            if (
+                2 <= len(written) <= ACRONYM_LETTERS
+                and written.isalpha()
+                and not written.isupper()
+                and written.lower() not in ENGLISH_STOP_WORDS
+            ):
+                forms.append(written.upper())
+        return forms
+
     def tokenize(self, text: str) -> list[str]:
         text = fold_width(text)
         if not _HANGUL.search(text):

@@ -380,6 +380,9 @@ class HybridSearcher:
         weaker evidence than the question's own words)."""
         weight = self.lexical_weight.get(language, 0.5)
         own_tokens = self.tokenizer.tokenize(query)
+        own_tokens += [
+            form for form in self.tokenizer.capitalised_forms(query) if state.index.contains(form)
+        ]
         own = state.index.scores(own_tokens)
         own_mask = mask
         lists = []
