@@ -30,7 +30,10 @@ from pypdf import PageObject, PdfReader, PdfWriter
 from policyqa.answering.answer import MAX_QUESTION_CHARS, AnswerError
 from policyqa.app import cli
 from policyqa.app.admin import DocumentAdmin
-from policyqa.app.web import ChatApp, build_app, build_server, keep, render_answer, render_sources
+from policyqa.app.chat import ChatApp
+from policyqa.app.render import keep, render_answer, render_sources
+from policyqa.app.ui import build_app
+from policyqa.app.web import build_server
 from policyqa.core.settings import Settings
 from policyqa.index.store import Store
 from policyqa.ingest import load as load_module

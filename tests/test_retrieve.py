@@ -326,3 +326,22 @@ def test_invalidate_forces_a_fresh_read_on_a_clock_that_started_recently(
     searcher.invalidate()
     after = searcher.lexical()
     assert not any(c.doc_id == "budget-ko.md" for c in after.chunks)
+
+
+def test_a_question_word_meets_its_capitalised_form_in_a_document() -> None:
+    from policyqa.index.lexical import LexicalIndex, Tokenizer
+
+    tokenizer = Tokenizer()
+    docs = ["CONSOLIDATED STATEMENTS OF CASH FLOWS", "Net sales by segment", "BOEING annual report"]
+    index = LexicalIndex(["a", "b", "c"], tokenizer.tokenize_many(docs))
+    question = "What does the cash flow statement of Boeing show?"
+    forms = tokenizer.capitalised_forms(question)
+    assert {"CASH", "FLOW", "BOEING"} <= set(forms)
+    assert "WHAT" not in forms and "THE" not in forms  # stop words are not searched
+    plain = index.scores(tokenizer.tokenize(question))
+    assert plain[2] == 0  # "BOEING" never met the question's "Boeing"
+    tokens = tokenizer.tokenize(question) + [f for f in forms if index.contains(f)]
+    scores = index.scores(tokens)
+    assert scores[0] > plain[0] and scores[2] > 0
+    # an acronym in the question stays the acronym only
+    assert tokenizer.capitalised_forms("RISE 사업") == []

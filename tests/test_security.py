@@ -309,7 +309,7 @@ def test_an_uploaded_document_is_listed_at_once_recorded_and_marked_in_citations
     cited = [c for c in body["citations"] if c["doc"] == "ferry.md"]
     assert cited and cited[0]["uploaded"]["by"] == "boss"
     assert all(c["uploaded"] is None for c in body["citations"] if c["doc"] != "ferry.md")
-    from policyqa.app.web import ChatApp
+    from policyqa.app.chat import ChatApp
 
     _, _, _, sources, *_ = list(
         ChatApp(pipeline).respond(
@@ -388,7 +388,7 @@ def test_page_images_follow_the_rules_of_files(pipeline: Pipeline, tmp_path: Pat
 
 def test_the_viewer_reads_only_this_conversations_citations(pipeline: Pipeline) -> None:
     """The page sends "turn:n"; documents and pages come from server-side answers."""
-    from policyqa.app.web import ChatApp
+    from policyqa.app.chat import ChatApp
 
     app = ChatApp(pipeline)
     steps = list(app.respond("포괄보조는 2026년에 얼마로 늘어나나요?", [], [], [], "", [], ""))

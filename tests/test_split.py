@@ -219,3 +219,34 @@ def test_lettered_sections_run_on_through_i() -> None:
     t.feed("upper", "H. Fiscal Position")
     t.feed("roman", "I. Conclusion")
     assert t.path == "I. Conclusion"
+
+
+def test_table_labels_and_cells_under_a_number_are_not_sections() -> None:
+    for line in (
+        "(a) (b) (c) (d)",
+        "(3) $0.49   $0.82   $0.48 Core earnings per share",
+        "(2) ($0.24 ) ($0.19 ) $0.51 Non-operating",
+        "13.0 %   9.4 %   3.3 % Research and development",
+        "0.3   (0.9 )   (0.5 ) Tax basis adjustment",
+        "(d) (1) — — Kentucky",
+        "(7) any combination of items (1), (2), (3)",
+        "8.6 years Weighted Average Discount Rate:",
+    ):
+        assert heading_style(line) is None, line
+    # a number or year at the start of a name is still a heading
+    assert heading_style("1. 5극 3특 전략") == ("num", "1. 5극 3특 전략")
+    assert heading_style("2. 2024년 예산") == ("num", "2. 2024년 예산")
+    assert heading_style("1. 2024 Budget Highlights") == ("num", "1. 2024 Budget Highlights")
+    assert heading_style("(3) Calculation of average debt") == (
+        "paren",
+        "(3) Calculation of average debt",
+    )
+
+
+def test_an_item_level_section_ends_with_its_page() -> None:
+    page1 = "1. 개요\n(1) 추진 배경\n" + " ".join(["균형성장"] * 20)
+    page2 = " ".join(["계속되는"] * 20)
+    chunks = split_document(_doc(page1, page2), max_words=40, overlap_words=5)
+    assert chunks[0].section == "1. 개요 > (1) 추진 배경"
+    # the numbered section goes on; the item "(1)" does not title the next page
+    assert next(c for c in chunks if c.page == 2).section == "1. 개요"

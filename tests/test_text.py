@@ -246,7 +246,7 @@ def test_question_language_is_the_language_of_most_words() -> None:
 
 
 def test_table_and_title_structure_helpers() -> None:
-    from policyqa.core.text import (
+    from policyqa.core.structure import (
         has_letters,
         is_contents_entry,
         is_figure_row,

@@ -15,17 +15,9 @@ from policyqa.answering.answer import Answer
 from policyqa.answering.verify import Citation
 from policyqa.app.admin import DocumentAdmin, safe_upload_name
 from policyqa.app.auth import parse_auth
-from policyqa.app.web import (
-    ChatApp,
-    build_admin_app,
-    build_app,
-    esc,
-    file_url,
-    keep,
-    render_answer,
-    render_passages,
-    render_sources,
-)
+from policyqa.app.chat import ChatApp
+from policyqa.app.render import esc, file_url, keep, render_answer, render_passages, render_sources
+from policyqa.app.ui import build_admin_app, build_app
 from policyqa.core.models import Chunk, Passage
 from policyqa.core.settings import Settings
 from policyqa.pipeline import Pipeline

@@ -6,9 +6,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from langchain_core.embeddings import Embeddings
+from langchain_core.language_models import BaseChatModel
 
 from policyqa.answering.answer import Answer
 from policyqa.answering.assistant import Assistant
@@ -16,7 +17,7 @@ from policyqa.answering.brief import Brief
 from policyqa.answering.composers import Composer, ExtractiveComposer, LLMComposer
 from policyqa.answering.condense import Turn
 from policyqa.answering.verify import SupportChecker
-from policyqa.core.models import Document, IngestReport, Passage
+from policyqa.core.models import Document, Filters, IngestReport, Passage
 from policyqa.core.settings import Settings
 from policyqa.domain import DomainPack, load_domain
 from policyqa.index.embed import EmbedderSpec, load_embeddings, parse_embedders
@@ -26,15 +27,20 @@ from policyqa.ingest.pdfworker import PdfLimits
 from policyqa.retrieval.langchain import PolicyRetriever
 from policyqa.retrieval.searcher import HybridSearcher
 
+if TYPE_CHECKING:
+    from chromadb.api import ClientAPI
+
+    from policyqa.llm.backends import LLMConfig
+
 
 @dataclass
 class Pipeline:
     settings: Settings
     # Tests inject fake embedders here; otherwise they come from the settings.
     embedder_overrides: dict[str, Embeddings] = field(default_factory=dict)
-    client: Any = None
+    client: ClientAPI | None = None
     # Tests inject a LangChain chat model here; otherwise one comes from the LLM settings.
-    chat_model: Any = None
+    chat_model: BaseChatModel | None = None
 
     @cached_property
     def domain(self) -> DomainPack:
@@ -79,9 +85,7 @@ class Pipeline:
             domain=self.domain,
         )
 
-    def retriever(
-        self, k: int | None = None, filters: dict[str, Any] | None = None
-    ) -> PolicyRetriever:
+    def retriever(self, k: int | None = None, filters: Filters | None = None) -> PolicyRetriever:
         return PolicyRetriever(searcher=self.searcher, k=k or self.settings.top_k, filters=filters)
 
     def ingest(
@@ -115,12 +119,12 @@ class Pipeline:
         return index_documents(docs, self.indexer)
 
     def search(
-        self, query: str, k: int | None = None, filters: dict[str, Any] | None = None
+        self, query: str, k: int | None = None, filters: Filters | None = None
     ) -> list[Passage]:
         return list(self.searcher.search(query, k or self.settings.top_k, filters))
 
     @property
-    def llm_config(self) -> Any:
+    def llm_config(self) -> LLMConfig:
         from policyqa.llm.backends import LLMConfig
 
         s = self.settings
@@ -191,7 +195,7 @@ class Pipeline:
         self,
         question: str,
         history: Sequence[Turn] = (),
-        filters: dict[str, Any] | None = None,
+        filters: Filters | None = None,
         briefing: bool = False,
     ) -> Answer:
         sentences = self.settings.max_sentences * (2 if briefing else 1)

@@ -8,8 +8,7 @@ from typing import Any
 from policyqa.answering.conversation import ConversationState
 from policyqa.answering.verify import CheckedSentence, Citation
 from policyqa.core.models import Passage
-
-MAX_QUESTION_CHARS = 2000
+from policyqa.core.tuning import MAX_QUESTION_CHARS as MAX_QUESTION_CHARS
 
 
 class AnswerError(ValueError):

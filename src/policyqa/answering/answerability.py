@@ -12,12 +12,7 @@ from policyqa.answering.periods import period_gap, years_in
 from policyqa.answering.sentences import Candidate, span_section
 from policyqa.core.models import Passage
 from policyqa.core.text import collapse
-
-# A "not specified" sentence answers the question only if it is about what was asked: it must
-# contain at least this share of the question's terms.
-NOT_SPECIFIED_COVERAGE = 0.5
-# Share of the best sentence's question coverage a detail-giving sentence needs.
-DETAIL_RELEVANCE = 0.45
+from policyqa.core.tuning import DETAIL_RELEVANCE, NOT_SPECIFIED_COVERAGE
 
 
 def says_not_given(

@@ -40,7 +40,7 @@ from policyqa.answering.verify import (
     verify,
 )
 from policyqa.core.language import question_language
-from policyqa.core.models import Passage
+from policyqa.core.models import Filters, Passage
 from policyqa.core.text import clean_question, collapse, with_topic_particle
 from policyqa.domain import DomainPack, load_domain
 from policyqa.retrieval.protocol import Searcher
@@ -69,7 +69,7 @@ class Assistant:
         self,
         question: str,
         history: Sequence[Turn] = (),
-        filters: Mapping[str, Any] | None = None,
+        filters: Filters | None = None,
         max_sentences: int | None = None,
         language: str | None = None,
     ) -> Answer:
@@ -83,7 +83,7 @@ class Assistant:
         self,
         question: str,
         history: Sequence[Turn] = (),
-        filters: Mapping[str, Any] | None = None,
+        filters: Filters | None = None,
         max_sentences: int | None = None,
         language: str | None = None,
     ) -> Iterator[AnswerEvent]:

@@ -15,6 +15,8 @@ from datetime import date
 from typing import Any
 from urllib.parse import quote as url_quote
 
+from langchain_core.language_models import BaseChatModel
+
 from policyqa.answering import prompts
 from policyqa.answering.answer import Answer
 from policyqa.answering.verify import SupportChecker, verify
@@ -344,7 +346,7 @@ def _hyperlink(paragraph: Any, url: str, text: str) -> None:
     paragraph._p.append(link)
 
 
-def llm_summary(answer: Answer, chat_model: Any, checker: SupportChecker) -> str:
+def llm_summary(answer: Answer, chat_model: BaseChatModel, checker: SupportChecker) -> str:
     """A two- or three-sentence summary written by an LLM from the answer's verified statements
     (prompts/briefing.md), verified like any answer: only sentences whose [n] points at a
     statement that supports them are kept. "" when nothing survives or the model fails."""

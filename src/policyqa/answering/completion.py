@@ -7,9 +7,8 @@ import json
 
 from policyqa.core.models import Chunk
 from policyqa.core.text import sentence_spans
-
-_EDGE = 40  # characters of a chunk's edge looked for in its neighbour (chunks overlap)
-_MAX_COMPLETION = 400  # longest piece of a sentence taken from a neighbour
+from policyqa.core.tuning import COMPLETION_EDGE as _EDGE
+from policyqa.core.tuning import MAX_COMPLETION as _MAX_COMPLETION
 
 
 def complete_sentences(chunk: Chunk, previous: Chunk | None, following: Chunk | None) -> Chunk:

@@ -7,10 +7,11 @@ loudly on a missing variable, so a renamed placeholder cannot ship silently.
 from __future__ import annotations
 
 import functools
-import os
 import re
 import string
 from pathlib import Path
+
+from policyqa.core.settings import PROMPTS_DIR_VARIABLE
 
 PROMPTS_DIR = Path(__file__).resolve().parents[3] / "prompts"
 _SECTION = re.compile(r"^# (\S+)\s*$", re.MULTILINE)
@@ -21,7 +22,7 @@ class PromptError(ValueError):
 
 
 def prompts_dir() -> Path:
-    return Path(os.environ.get("POLICYQA_PROMPTS_DIR", "") or PROMPTS_DIR)
+    return Path(PROMPTS_DIR_VARIABLE.raw() or PROMPTS_DIR)
 
 
 def prompt_names() -> list[str]:

@@ -10,12 +10,7 @@ from langchain_core.embeddings import Embeddings
 from policyqa.answering.analysis import QuestionAnalysis
 from policyqa.answering.sentences import Candidate, in_reading_order
 from policyqa.core.language import detect_language
-
-# Cosine (multilingual USE) above which a Korean and an English sentence say the same thing: the
-# bundled corpus's translation pairs measured 0.62-0.75; related but different sentences 0.56 or
-# less. The pool: same-language sentences compared, best-scored first.
-SAME_MEANING = 0.6
-SAME_MEANING_POOL = 24
+from policyqa.core.tuning import SAME_MEANING, SAME_MEANING_POOL
 
 
 def language_chosen_over_question(analysis: QuestionAnalysis) -> bool:

@@ -13,21 +13,19 @@ from policyqa.answering.gaps import in_gaps_section
 from policyqa.answering.periods import years_in
 from policyqa.core.models import Chunk, Passage
 from policyqa.core.text import Span, leaves_parenthesis_open, numbers_in, sentence_spans
+from policyqa.core.tuning import (
+    CONTEXT_CREDIT,
+    DETAIL_BOOST,
+    FRAGMENT_CHARS,
+    LIST_BLOCK_CHARS,
+    LIST_ITEM_CHARS,
+    OTHER_LANGUAGE_FACTOR,
+    PERIOD_BOOST,
+)
 from policyqa.ingest.split import heading_style
 
 Tokenize = Callable[[str], list[str]]
 
-# A sentence's share of the question terms counted with the previous sentence's, discounted.
-CONTEXT_CREDIT = 0.8
-# A sentence that gives the kind of detail asked for ("how much?" -> a figure).
-DETAIL_BOOST = 1.25
-# A sentence that names a year the question asks about (the 2024 row of a table, not 2022's),
-# against one that names only other years.
-PERIOD_BOOST = 1.25
-OTHER_LANGUAGE_FACTOR = 0.35
-FRAGMENT_CHARS = 100
-LIST_ITEM_CHARS = 120
-LIST_BLOCK_CHARS = 480
 
 _LIST_ITEM = re.compile(r"\s*(?:[-*•◦▪·]|\d{1,2}[.)]|[가-하][.)]|\([0-9a-z가-하]{1,2}\))\s")
 # A line that ends like a sentence is a numbered sentence, not a heading ("1. 예산을 늘린다.").

@@ -9,15 +9,20 @@ import shutil
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from policyqa.answering.condense import is_history
-from policyqa.core.models import Passage
+from policyqa.app.stats import stats_json
+from policyqa.core.models import Filters, Passage
 from policyqa.core.settings import Settings, SettingsError, add_setting_flags, settings_from_args
 from policyqa.index.embed import EmbedderError
 from policyqa.index.store import IndexDamagedError, IndexMismatchError
 from policyqa.ingest.indexer import IngestLockedError
 from policyqa.llm.backends import LLMError
+
+if TYPE_CHECKING:
+    from policyqa.answering.answer import Answer
+    from policyqa.pipeline import Pipeline
 
 log = logging.getLogger("policyqa")
 
@@ -93,7 +98,8 @@ def build_parser() -> argparse.ArgumentParser:
         help="only questions in this group (a slice, origin or language pair such as en→ko)",
     )
 
-    commands.add_parser("stats", help="documents, chunks, embedders and index location")
+    stats = commands.add_parser("stats", help="documents, chunks, embedders and index location")
+    stats.add_argument("--json", action="store_true", help="JSON, with the full configuration")
     reset = commands.add_parser("reset", help="delete the index (collections and caches)")
     reset.add_argument("--yes", action="store_true", help="do not ask for confirmation")
 
@@ -133,7 +139,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 130
 
 
-def _pipeline(settings: Settings) -> Any:
+def _pipeline(settings: Settings) -> Pipeline:
     from policyqa.pipeline import Pipeline
 
     return Pipeline(settings)
@@ -151,7 +157,7 @@ def cmd_ingest(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
-def _filters(args: argparse.Namespace, settings: Settings) -> dict[str, Any] | None:
+def _filters(args: argparse.Namespace, settings: Settings) -> Filters | None:
     from policyqa.domain import load_domain
     from policyqa.retrieval.filters import parse_filters
 
@@ -205,6 +211,9 @@ def cmd_stats(args: argparse.Namespace, settings: Settings) -> int:
     store.check_compatible()
     manifest = store.manifest()
     location = settings.chroma_url or str((settings.home / "chroma").resolve())
+    if args.json:
+        print(json.dumps(stats_json(settings, args, store, location), ensure_ascii=False, indent=1))
+        return 0
     print(f"index: {location} (collections {settings.collection}-*)")
     print(f"embedders: {settings.embedder}")
     print(f"documents: {len(manifest)}, chunks: {store.count_chunks()}")
@@ -302,7 +311,7 @@ def _read_history(path: Path) -> list[dict[str, str]]:
     return [{"role": str(t.get("role", "user")), "content": t["content"]} for t in turns]
 
 
-def format_answer(answer: Any) -> str:
+def format_answer(answer: Answer) -> str:
     lines = [answer.text]
     lines += [f"({note})" if not note.startswith("(") else note for note in answer.notes]
     if answer.citations:
@@ -318,8 +327,10 @@ def format_answer(answer: Any) -> str:
         lines.append("")
         lines.append("Closest passages:" if answer.language != "ko" else "가장 가까운 구절:")
         for p in answer.passages[:3]:
-            c = p.chunk
-            lines.append(f"- {c.title} ({c.doc_id}), p. {c.page_label}: {c.text[:160]}")
+            chunk = p.chunk
+            lines.append(
+                f"- {chunk.title} ({chunk.doc_id}), p. {chunk.page_label}: {chunk.text[:160]}"
+            )
     return "\n".join(lines)
 
 

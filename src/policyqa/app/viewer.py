@@ -18,14 +18,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from policyqa.core.memo import BoundedCache
+from policyqa.core.tuning import MIN_QUOTE_MATCH, PAGE_WIDTH_PX
 
-# Render width in pixels: sharp on a 2x phone screen and beside a chat on a desktop, a few
-# hundred kB per page. Pages of any size are scaled to it, so a huge page cannot take memory.
-PAGE_WIDTH_PX = 1100
 # PDFium is not thread-safe: every call holds this lock (the app answers several users at once).
 _PDFIUM = threading.Lock()
-# A passage shorter than this (normalised characters) is too ambiguous to place on a page.
-_MIN_MATCH = 8
 
 
 @dataclass(frozen=True)
@@ -82,7 +78,7 @@ def find_span(haystack: str, quote: str) -> tuple[int, int] | None:
     at = folded.find(needle)
     if at >= 0:
         return where[at], where[at + len(needle) - 1] + 1
-    if len(needle) < 2 * _MIN_MATCH:
+    if len(needle) < 2 * MIN_QUOTE_MATCH:
         return None
     head = _longest_found(folded, needle, from_start=True)
     tail = _longest_found(folded, needle, from_start=False)
@@ -97,7 +93,7 @@ def find_span(haystack: str, quote: str) -> tuple[int, int] | None:
 
 def _longest_found(folded: str, needle: str, from_start: bool) -> tuple[int, int] | None:
     """(position, length) of the longest start (or end) of `needle` found in `folded`."""
-    low, high, best = _MIN_MATCH, len(needle), None
+    low, high, best = MIN_QUOTE_MATCH, len(needle), None
     while low <= high:  # found-ness is monotone in the length of a prefix (suffix)
         size = (low + high) // 2
         piece = needle[:size] if from_start else needle[-size:]

@@ -3,10 +3,16 @@
 from __future__ import annotations
 
 import sys
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Literal
 
 Language = Literal["ko", "en", "mixed"]
+
+# A filter on chunk metadata, as the app, the API and the CLI pass it to retrieval: field name ->
+# one value, or a list meaning any of them ("region" and "names_region" take area ids).
+FilterValue = str | int | float
+Filters = Mapping[str, FilterValue | Sequence[FilterValue]]
 
 SECTION_SEPARATOR = " > "
 

@@ -14,11 +14,13 @@ from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
+from policyqa.core.tuning import tuning_table
+
 DEFAULT_EMBEDDER = "use-multilingual,sentence-transformers:all-MiniLM-L6-v2@en"
 
 
-def _setting(default: Any, help: str) -> Any:
-    return field(default=default, metadata={"help": help})
+def _setting(default: Any, help: str, secret: bool = False) -> Any:
+    return field(default=default, metadata={"help": help, "secret": secret})
 
 
 @dataclass(frozen=True)
@@ -64,7 +66,7 @@ class Settings:
         "", "OpenAI-compatible endpoint for an LLM answerer (vLLM, llama.cpp server, Ollama)."
     )
     llm_model: str = _setting("", "Model name to request from the LLM endpoint.")
-    llm_api_key: str = _setting("", "API key for the LLM endpoint, if it needs one.")
+    llm_api_key: str = _setting("", "API key for the LLM endpoint, if it needs one.", secret=True)
     llm_gguf: str = _setting(
         "", "Local GGUF model file run in-process (llama.cpp); 'smollm2' = the packaged SmolLM2."
     )
@@ -73,6 +75,7 @@ class Settings:
         "",
         "App login: user:password[,user2:password2], or a file with one user:password per line. "
         "Empty: no login (the app then serves 127.0.0.1 only).",
+        secret=True,
     )
     admin: bool = _setting(
         False, "App: enable the document administration page (/admin: upload, remove)."
@@ -81,6 +84,7 @@ class Settings:
         "",
         "App administrators, as for POLICYQA_AUTH: only they may log in to /admin. Required "
         "when POLICYQA_ADMIN is on and the app has a login.",
+        secret=True,
     )
     pdf_memory_mb: int = _setting(
         2048,
@@ -117,6 +121,42 @@ class Settings:
 
     def replace(self, **changes: Any) -> Settings:
         return dataclasses.replace(self, **changes)
+
+
+@dataclass(frozen=True)
+class EnvironmentVariable:
+    """A variable read where no `Settings` reaches (a per-page time limit in the loader's worker
+    thread, the prompt folder of a module-level loader) or that a library owns (Gradio's host
+    and port). Declared here with the settings; not a CLI flag."""
+
+    name: str
+    default: str
+    help: str
+
+    def raw(self, env: Mapping[str, str] | None = None) -> str:
+        """The value set in the environment; "" when unset."""
+        return (os.environ if env is None else env).get(self.name, "")
+
+    def value(self, env: Mapping[str, str] | None = None) -> str:
+        """The value set, or the default when unset or empty."""
+        return self.raw(env) or self.default
+
+
+PAGE_TIMEOUT = EnvironmentVariable(
+    "POLICYQA_PAGE_TIMEOUT",
+    "30",
+    "Seconds pypdf may take to read one page; a slower page is skipped with a warning.",
+)
+PROMPTS_DIR_VARIABLE = EnvironmentVariable(
+    "POLICYQA_PROMPTS_DIR", "", "Folder of the prompt files. Empty: the packaged prompts/."
+)
+SERVER_NAME = EnvironmentVariable(
+    "GRADIO_SERVER_NAME", "127.0.0.1", "App: the address `app.py` serves (Gradio's variable)."
+)
+SERVER_PORT = EnvironmentVariable(
+    "GRADIO_SERVER_PORT", "7860", "App: the port `app.py` serves (Gradio's variable)."
+)
+ENVIRONMENT_VARIABLES = (PAGE_TIMEOUT, PROMPTS_DIR_VARIABLE, SERVER_NAME, SERVER_PORT)
 
 
 def env_name(name: str) -> str:
@@ -173,3 +213,48 @@ def add_setting_flags(parser: argparse.ArgumentParser) -> None:
 def settings_from_args(args: argparse.Namespace, env: Mapping[str, str] | None = None) -> Settings:
     overrides = {f.name: getattr(args, f"setting_{f.name}", None) for f in fields(Settings)}
     return Settings.from_env(env, **overrides)
+
+
+def _shown(value: Any) -> Any:
+    return str(value) if isinstance(value, Path) else value
+
+
+def effective_configuration(
+    settings: Settings,
+    args: argparse.Namespace | None = None,
+    env: Mapping[str, str] | None = None,
+) -> dict[str, Any]:
+    """Every setting with its value and where the value came from ("flag", "environment" or
+    "default"; secrets show only whether they are set), the environment variables declared
+    above, and the tuning constants: what a run used, for `policyqa stats --json`."""
+    env = os.environ if env is None else env
+    rows: list[dict[str, Any]] = []
+    for f in fields(Settings):
+        if args is not None and getattr(args, f"setting_{f.name}", None) is not None:
+            source = "flag"
+        elif env.get(env_name(f.name)):
+            source = "environment"
+        else:
+            source = "default"
+        value = getattr(settings, f.name)
+        if f.metadata["secret"]:
+            value = "(set)" if value else ""
+        rows.append(
+            {
+                "name": f.name,
+                "env": env_name(f.name),
+                "value": _shown(value),
+                "default": _shown(f.default),
+                "source": source,
+            }
+        )
+    variables = [
+        {
+            "name": v.name,
+            "value": v.value(env),
+            "default": v.default,
+            "source": "environment" if v.raw(env) else "default",
+        }
+        for v in ENVIRONMENT_VARIABLES
+    ]
+    return {"settings": rows, "environment": variables, "tuning": tuning_table()}

@@ -20,9 +20,9 @@ import numpy as np
 
 from policyqa.core.memo import BoundedCache
 from policyqa.core.text import fold_width
+from policyqa.core.tuning import ACRONYM_LETTERS
 
 _HANGUL = re.compile(r"[\uac00-\ud7a3]")
-ACRONYM_LETTERS = 6
 _WORD = re.compile(r"[A-Za-z][A-Za-z0-9'’\-]*|\d+(?:[.,]\d+)*")
 _KEEP_TAGS = ("NNG", "NNP", "NNB", "NR", "NP", "VV", "VA", "XR", "SL", "SN", "SH", "MAG", "W_")
 _STRIP = ".,;:!?()[]{}\"'`’“”%·-"
@@ -83,6 +83,22 @@ class Tokenizer:
         if word[0].isdigit():
             return word.replace(",", "")
         return self._stem(word)
+
+    def capitalised_forms(self, text: str) -> list[str]:
+        """The tokens a question's words take where a document writes them in capitals: an
+        all-capital word of a document stays itself (an acronym), so "cash flow" would never
+        meet a heading's "CASH FLOWS", nor "Boeing" a title's "BOEING"."""
+        forms = []
+        for match in _WORD.finditer(fold_width(text)):
+            written = match.group(0).strip(_STRIP)
+            if (
+                2 <= len(written) <= ACRONYM_LETTERS
+                and written.isalpha()
+                and not written.isupper()
+                and written.lower() not in ENGLISH_STOP_WORDS
+            ):
+                forms.append(written.upper())
+        return forms
 
     def tokenize(self, text: str) -> list[str]:
         text = fold_width(text)

@@ -14,11 +14,14 @@ import uuid
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlparse
 
 from policyqa.core.models import Chunk, Document
 from policyqa.index.embed import EmbedderSpec
+
+if TYPE_CHECKING:
+    from chromadb.api import ClientAPI
 
 _STATE_ID = "__state__"
 _PAGE = 5000  # rows per Chroma get() call when reading everything
@@ -44,7 +47,7 @@ class ManifestEntry:
     split: str = ""  # how the document was cut (`split_signature`); "" for older indexes
 
 
-def make_client(home: Path, chroma_url: str = "") -> Any:
+def make_client(home: Path, chroma_url: str = "") -> ClientAPI:
     import chromadb
     from chromadb.config import Settings as ChromaSettings
 
@@ -106,7 +109,7 @@ def check_embedded(folder: Path) -> None:
 
 
 class Store:
-    def __init__(self, client: Any, prefix: str, specs: Sequence[EmbedderSpec]) -> None:
+    def __init__(self, client: ClientAPI, prefix: str, specs: Sequence[EmbedderSpec]) -> None:
         self.client = client
         self.prefix = prefix
         self.specs = list(specs)
@@ -395,7 +398,7 @@ class Store:
     def reset(self) -> list[str]:
         """Delete every collection of this prefix; returns their names."""
         names = [self.collection_name(s) for s in self.specs] + [self.docs_name]
-        existing = {getattr(c, "name", c) for c in self.client.list_collections()}
+        existing = {str(getattr(c, "name", c)) for c in self.client.list_collections()}
         for name in existing:
             if name.startswith(f"{self.prefix}-") and name not in names:
                 names.append(name)  # collections of embedders no longer configured

@@ -13,7 +13,6 @@ from __future__ import annotations
 import hashlib
 import itertools
 import logging
-import os
 import re
 import statistics
 import threading
@@ -22,10 +21,8 @@ from pathlib import Path
 
 from policyqa.core.language import detect_language
 from policyqa.core.models import Document, Page
-from policyqa.core.text import (
-    display_width,
-    drop_invisible,
-    fold_width,
+from policyqa.core.settings import PAGE_TIMEOUT
+from policyqa.core.structure import (
     has_letters,
     heading_style,
     is_contents_entry,
@@ -33,6 +30,7 @@ from policyqa.core.text import (
     is_letter_spaced,
     reads_as_sentence,
 )
+from policyqa.core.text import display_width, drop_invisible, fold_width
 from policyqa.ingest.pdflayout import PageLayout, read_layouts
 
 log = logging.getLogger(__name__)
@@ -95,11 +93,11 @@ def load_file(path: Path, doc_id: str, max_bytes: int | None = None) -> Document
 
 # A page whose extraction takes longer than this (pypdf looping on a hostile content stream) is
 # skipped with a warning, so one page cannot stall an ingest that holds the lock.
-PAGE_TIMEOUT_SECONDS = 30.0
+PAGE_TIMEOUT_SECONDS = float(PAGE_TIMEOUT.default)
 
 
 def page_timeout() -> float:
-    raw = os.environ.get("POLICYQA_PAGE_TIMEOUT", "")
+    raw = PAGE_TIMEOUT.raw()
     try:
         return float(raw) if raw else PAGE_TIMEOUT_SECONDS
     except ValueError:

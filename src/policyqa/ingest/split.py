@@ -16,16 +16,17 @@ from dataclasses import dataclass
 
 from policyqa.core.language import detect_language
 from policyqa.core.models import SECTION_SEPARATOR, Chunk, Document, chunk_id
-from policyqa.core.text import NAMED_HEADING as _NAMED_HEADING
-from policyqa.core.text import (
+from policyqa.core.structure import NAMED_HEADING as _NAMED_HEADING
+from policyqa.core.structure import (
     heading_style as heading_style,  # where answering and the tests find it
 )
 
 # Bumped whenever the rules below change how a document is cut: an index whose documents were
 # split by other rules (or another chunk size) re-splits them on the next ingest.
 # 3: PDF pages read by `pdflayout` (word spaces, column order, tables as rows with their
-# headers) and headings that are not figure rows, contents entries or sentences.
-SPLIT_VERSION = 3
+# headers) and headings that are not figure rows, contents entries or sentences. 4: no heading
+# starts with a sign, an amount or another item's number; item-level sections end at a page.
+SPLIT_VERSION = 4
 
 
 def split_signature(max_words: int, overlap_words: int) -> str:
@@ -85,11 +86,19 @@ class SectionTracker:
         current = _ordinal(style, title)
         return previous is None or current is None or current == previous + 1
 
+    def page_break(self) -> None:
+        """A new page closes the open item-level sections ("(3) ...", "(a) ...", "○ ..."): an
+        item rarely runs on past its page, while a footnote or a table's label taken for one
+        would otherwise title every page up to the next heading."""
+        while self._stack and self._stack[-1][0] in _ITEM_LEVEL:
+            self._stack.pop()
+
     @property
     def path(self) -> str:
         return str(SECTION_SEPARATOR.join([title for _, title in self._stack]))
 
 
+_ITEM_LEVEL = frozenset({"paren", "alpha", "circle"})
 _ITEM_ORDINALS = {"num": re.compile(r"\d+"), "ganada": re.compile(r"[가-하]")}
 _GANADA = "가나다라마바사아자차카타파하"
 
@@ -124,6 +133,7 @@ def split_document(doc: Document, max_words: int = 120, overlap_words: int = 20)
     tracker = SectionTracker()
     chunks: list[Chunk] = []
     for page in doc.pages:
+        tracker.page_break()
         blocks = _blocks(page.text, tracker)
         texts = list(_pack_blocks(blocks, max_words, overlap_words))
         for ordinal, (section, text, outline) in enumerate(texts):

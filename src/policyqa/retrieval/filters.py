@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Collection, Mapping, Sequence
+from collections.abc import Collection, Sequence
 from typing import Any
 
 import numpy as np
 
-from policyqa.core.models import Chunk
-
-Filters = Mapping[str, Any]
+from policyqa.core.models import Chunk, FilterValue
+from policyqa.core.models import Filters as Filters  # where retrieval and the app import it
 
 # `region=g`: chunks that name area g or no area at all (the nationwide measures);
 # `region=nationwide`: chunks naming no area; `names_region=g`: chunks that name g.
@@ -68,10 +67,12 @@ def is_metadata_key(key: object) -> bool:
     return isinstance(key, str) and re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", key) is not None
 
 
-def parse_filters(items: Sequence[str], areas: Collection[str] = ()) -> dict[str, Any]:
+def parse_filters(
+    items: Sequence[str], areas: Collection[str] = ()
+) -> dict[str, FilterValue | list[FilterValue]]:
     """`key=value` pairs; repeated keys or `a|b` give a list; digits become integers. A region
     filter must name one of `areas` (the domain pack's) or "nationwide"."""
-    filters: dict[str, Any] = {}
+    filters: dict[str, FilterValue | list[FilterValue]] = {}
     for item in items:
         key, sep, value = item.partition("=")
         key = key.strip()
@@ -79,7 +80,7 @@ def parse_filters(items: Sequence[str], areas: Collection[str] = ()) -> dict[str
             raise ValueError(f"filter {item!r} is not key=value")
         if not is_metadata_key(key):
             raise ValueError(f"filter key {key!r} is not a metadata field")
-        values = [_typed(v.strip()) for v in value.split("|")]
+        values: list[FilterValue] = [_typed(v.strip()) for v in value.split("|")]
         known = {*areas, NATIONWIDE}
         if key in REGION_KEYS and any(v not in known for v in values):
             raise ValueError(f"unknown region in {item!r}; use one of: {', '.join(sorted(known))}")
@@ -90,5 +91,5 @@ def parse_filters(items: Sequence[str], areas: Collection[str] = ()) -> dict[str
     return filters
 
 
-def _typed(value: str) -> Any:
+def _typed(value: str) -> str | int:
     return int(value) if value.isdigit() else value

@@ -15,6 +15,8 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
+from policyqa.core.tuning import MISSING_FACTOR as MISSING_FACTOR
+
 
 @dataclass(frozen=True)
 class RankedList:
@@ -52,9 +54,6 @@ def normalise(
     if top - low <= 1e-12:
         return {cid: 1.0 for cid in scores}
     return {cid: (s - low) / (top - low) for cid, s in scores.items()}
-
-
-MISSING_FACTOR = 0.7
 
 
 @dataclass(frozen=True)

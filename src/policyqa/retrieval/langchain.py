@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from langchain_core.callbacks import CallbackManagerForRetrieverRun
 from langchain_core.documents import Document as LCDocument
 from langchain_core.retrievers import BaseRetriever
 from pydantic import ConfigDict
 
-from policyqa.core.models import Passage
+from policyqa.core.models import Filters, Passage
 from policyqa.retrieval.protocol import Searcher
 
 
@@ -20,7 +18,7 @@ class PolicyRetriever(BaseRetriever):
 
     searcher: Searcher
     k: int = 5
-    filters: dict[str, Any] | None = None
+    filters: Filters | None = None
 
     def _get_relevant_documents(
         self, query: str, *, run_manager: CallbackManagerForRetrieverRun

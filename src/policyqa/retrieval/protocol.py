@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from typing import Any, Protocol, runtime_checkable
+from collections.abc import Sequence
+from typing import Protocol, runtime_checkable
 
 from langchain_core.embeddings import Embeddings
 
-from policyqa.core.models import Chunk, Passage
-
-Filters = Mapping[str, Any]
+from policyqa.core.models import Chunk, Filters, Passage
 
 
 @runtime_checkable

@@ -22,6 +22,13 @@ from langchain_core.embeddings import Embeddings
 from policyqa.core.language import detect_language, requested_language
 from policyqa.core.memo import BoundedCache
 from policyqa.core.models import Chunk, Passage, chunk_id
+from policyqa.core.tuning import (
+    DENSE_DEPTH,
+    LEXICAL_SCALE_FLOOR,
+    LEXICAL_WEIGHT,
+    REGION_BOOST,
+    TRANSLATED_WEIGHT,
+)
 from policyqa.domain import DomainPack, load_domain
 from policyqa.index.embed import EmbedderSpec
 from policyqa.index.lexcache import LexicalCache
@@ -34,20 +41,7 @@ from policyqa.retrieval.fusion import MISSING_FACTOR, Fused, RankedList, fuse, t
 log = logging.getLogger(__name__)
 
 
-# Lexical weight in the fused score, by question language. Korean: BM25 over morphemes is the
-# strongest single retriever on Korean policy text. English: dense retrieval (MiniLM) is stronger
-# than BM25 on real documents. Measured in README ("Retrieval quality").
-LEXICAL_WEIGHT = {"ko": 0.6, "en": 0.35, "mixed": 0.5}
 _REFRESH_SECONDS = 2.0
-# Own-language BM25 scores are normalised by max(best score, this share of the query's maximum
-# possible score). Measured (README, "Retrieval quality"): 0.1 lifted English questions over
-# Korean pages (ko-docs-dev en->ko MRR@10 0.463 -> 0.517) and left the curated set and Korean
-# ko-docs-dev unchanged; 0.15 cost refusals and Korean hit@1.
-LEXICAL_SCALE_FLOOR = 0.1
-# The dense search asks for this many times `candidates` and keeps the top `candidates` of
-# the other language besides the overall top (`fusion.top_per_language`). A Chroma query
-# filtered by language would be exact, but took 250 ms at 100k chunks against 2-4 ms.
-DENSE_DEPTH = 3
 
 
 @dataclass
@@ -386,6 +380,9 @@ class HybridSearcher:
         weaker evidence than the question's own words)."""
         weight = self.lexical_weight.get(language, 0.5)
         own_tokens = self.tokenizer.tokenize(query)
+        own_tokens += [
+            form for form in self.tokenizer.capitalised_forms(query) if state.index.contains(form)
+        ]
         own = state.index.scores(own_tokens)
         own_mask = mask
         lists = []
@@ -442,9 +439,3 @@ def _dense_weights(specs: Sequence[EmbedderSpec], language: str) -> dict[Embedde
     raw = {s: (2.0 if s.language == language else 1.0) for s in specs}
     total = sum(raw.values()) or 1.0
     return {s: w / total for s, w in raw.items()}
-
-
-# Weight of BM25 on translated terms, relative to BM25 on the question's own words.
-TRANSLATED_WEIGHT = 0.5
-# Passages naming the area a question is about rank above equally good ones that do not.
-REGION_BOOST = 1.5

@@ -1,0 +1,294 @@
+"""Every tuning constant, declared once with why it has its value: the weights, boosts and
+thresholds that rank passages and pick sentences, the geometry rules of PDF layout, and the
+limits on what a request or a conversation may hold.
+
+Modules import the constants by name; `TUNING` lists them (with their stage and reason) for
+`policyqa stats --json`. They are not settings: each was measured or reasoned for the rules it
+serves, and changing one is a change to the code, checked with `policyqa eval`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from types import MappingProxyType
+from typing import Final, TypeVar
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class Tuning:
+    name: str
+    value: object
+    stage: str  # the pipeline stage whose rules it tunes
+    reason: str
+
+
+_REGISTRY: dict[str, Tuning] = {}
+
+
+def _tuned(name: str, value: T, stage: str, reason: str) -> T:
+    if name in _REGISTRY:
+        raise ValueError(f"tuning constant {name} declared twice")
+    _REGISTRY[name] = Tuning(name, value, stage, reason)
+    return value
+
+
+# -- core: what a line is ---------------------------------------------------------------------
+
+HEADING_WIDTH: Final = _tuned(
+    "HEADING_WIDTH",
+    60,
+    "core",
+    "Widest heading (columns, a Hangul syllable counting two): official documents' numbered "
+    "headings run up to about 25 Hangul syllables or 55 Latin characters; a longer numbered "
+    "line is a paragraph.",
+)
+LABEL_WIDTH: Final = _tuned(
+    "LABEL_WIDTH",
+    24,
+    "core",
+    "Widest field name of a labelled item ('□ 추진 배경: ...'), in columns.",
+)
+CELL_CHARS: Final = _tuned(
+    "CELL_CHARS",
+    32,
+    "core",
+    "A line narrower than this (columns) after another is a table cell as PDF extraction gives "
+    "them, one per line: kept a unit of its own, so a table does not read as one long sentence.",
+)
+
+# -- ingest: PDF layout ------------------------------------------------------------------------
+
+RUN_GAP_EMS: Final = _tuned(
+    "RUN_GAP_EMS",
+    2.0,
+    "ingest",
+    "Characters nearer than this (ems) on one line are one run; a wider gap separates table "
+    "cells or columns (word spaces are 0.25-0.5 em, justified text up to about 1 em).",
+)
+RULE_SNAP: Final = _tuned(
+    "RULE_SNAP",
+    3.0,
+    "ingest",
+    "Ruling-line coordinates closer than this (pt) are one line.",
+)
+MIN_RULE: Final = _tuned(
+    "MIN_RULE",
+    2.0,
+    "ingest",
+    "Ruling segments shorter than this (pt) are dots, not lines.",
+)
+SPANNING_SHARE: Final = _tuned(
+    "SPANNING_SHARE",
+    0.6,
+    "ingest",
+    "Lines wider than this share of the page cross any column gutter (titles, full-width tables).",
+)
+
+# -- index: lexical ----------------------------------------------------------------------------
+
+ACRONYM_LETTERS: Final = _tuned(
+    "ACRONYM_LETTERS",
+    6,
+    "index",
+    "Upper-case words up to this long are acronyms, not stemmed: 'RISE' (a programme) is not "
+    "'rising'.",
+)
+
+# -- retrieval ---------------------------------------------------------------------------------
+
+LEXICAL_WEIGHT: Final[Mapping[str, float]] = _tuned(
+    "LEXICAL_WEIGHT",
+    MappingProxyType({"ko": 0.6, "en": 0.35, "mixed": 0.5}),
+    "retrieval",
+    "Lexical weight in the fused score, by question language: BM25 over morphemes is the "
+    "strongest single retriever on Korean policy text; on English, dense retrieval is stronger "
+    "(measured in docs, retrieval quality).",
+)
+LEXICAL_SCALE_FLOOR: Final = _tuned(
+    "LEXICAL_SCALE_FLOOR",
+    0.1,
+    "retrieval",
+    "Own-language BM25 scores are normalised by max(best score, this share of the query's "
+    "maximum possible score): lifted English questions over Korean pages (ko-docs-dev en->ko "
+    "MRR@10 0.463 -> 0.517), curated set unchanged; 0.15 cost refusals and Korean hit@1.",
+)
+DENSE_DEPTH: Final = _tuned(
+    "DENSE_DEPTH",
+    3,
+    "retrieval",
+    "The dense search asks for this many times `candidates` and keeps the top `candidates` of "
+    "the other language besides the overall top: a Chroma query filtered by language took "
+    "250 ms at 100k chunks against 2-4 ms.",
+)
+TRANSLATED_WEIGHT: Final = _tuned(
+    "TRANSLATED_WEIGHT",
+    0.5,
+    "retrieval",
+    "Weight of BM25 on translated terms, relative to BM25 on the question's own words.",
+)
+REGION_BOOST: Final = _tuned(
+    "REGION_BOOST",
+    1.5,
+    "retrieval",
+    "Passages naming the area a question is about rank above equally good ones that do not.",
+)
+MISSING_FACTOR: Final = _tuned(
+    "MISSING_FACTOR",
+    0.7,
+    "retrieval",
+    "A chunk a retriever cannot judge scores the weighted mean of the evidence that exists, "
+    "times this: a passage in the question's own language is likelier to be the one asked "
+    "about.",
+)
+
+# -- answering ---------------------------------------------------------------------------------
+
+MAX_QUESTION_CHARS: Final = _tuned(
+    "MAX_QUESTION_CHARS",
+    2000,
+    "answering",
+    "Longest question (and history turn) accepted: far above any real question, and it bounds "
+    "the work one request can cause.",
+)
+CONTEXT_CREDIT: Final = _tuned(
+    "CONTEXT_CREDIT",
+    0.8,
+    "answering",
+    "A sentence's share of the question terms counted with the previous sentence's, "
+    "discounted by this.",
+)
+DETAIL_BOOST: Final = _tuned(
+    "DETAIL_BOOST",
+    1.25,
+    "answering",
+    "A sentence that gives the kind of detail asked for ('how much?' -> a figure).",
+)
+PERIOD_BOOST: Final = _tuned(
+    "PERIOD_BOOST",
+    1.25,
+    "answering",
+    "A sentence that names a year the question asks about (the 2024 row of a table, not "
+    "2022's), against one that names only other years.",
+)
+OTHER_LANGUAGE_FACTOR: Final = _tuned(
+    "OTHER_LANGUAGE_FACTOR",
+    0.35,
+    "answering",
+    "Score factor of a sentence matched only through translated terms: the question's language "
+    "is preferred when both say the same, and translated terms are weaker evidence.",
+)
+FRAGMENT_CHARS: Final = _tuned(
+    "FRAGMENT_CHARS",
+    100,
+    "answering",
+    "A sentence shorter than this with a parenthesis left open is pieces of two table cells "
+    "that PDF extraction interleaved, not a sentence.",
+)
+LIST_ITEM_CHARS: Final = _tuned(
+    "LIST_ITEM_CHARS",
+    120,
+    "answering",
+    "List items up to this long form list blocks: a run of short items answers as one unit.",
+)
+LIST_BLOCK_CHARS: Final = _tuned(
+    "LIST_BLOCK_CHARS",
+    480,
+    "answering",
+    "Longest run of list items taken as one unit.",
+)
+COMPLETION_EDGE: Final = _tuned(
+    "COMPLETION_EDGE",
+    40,
+    "answering",
+    "Characters of a chunk's edge looked for in its neighbour (chunks overlap).",
+)
+MAX_COMPLETION: Final = _tuned(
+    "MAX_COMPLETION",
+    400,
+    "answering",
+    "Longest piece of a sentence taken from a neighbouring chunk.",
+)
+NOT_SPECIFIED_COVERAGE: Final = _tuned(
+    "NOT_SPECIFIED_COVERAGE",
+    0.5,
+    "answering",
+    "A 'not specified' sentence answers the question only if it contains at least this share "
+    "of the question's terms (it must be about what was asked).",
+)
+DETAIL_RELEVANCE: Final = _tuned(
+    "DETAIL_RELEVANCE",
+    0.45,
+    "answering",
+    "Share of the best sentence's question coverage a detail-giving sentence needs.",
+)
+SAME_MEANING: Final = _tuned(
+    "SAME_MEANING",
+    0.6,
+    "answering",
+    "Cosine (multilingual USE) above which a Korean and an English sentence say the same "
+    "thing: the bundled corpus's translation pairs measured 0.62-0.75, related but different "
+    "sentences 0.56 or less.",
+)
+SAME_MEANING_POOL: Final = _tuned(
+    "SAME_MEANING_POOL",
+    24,
+    "answering",
+    "Same-language sentences compared for a translation pair, best-scored first.",
+)
+
+# -- app: request and conversation limits ------------------------------------------------------
+
+MAX_REQUEST_BYTES: Final = _tuned(
+    "MAX_REQUEST_BYTES",
+    1_000_000,
+    "app",
+    "Bodies of requests other than uploads: a question, a history and filters fit in far less.",
+)
+FILES_PER_UPLOAD: Final = _tuned(
+    "FILES_PER_UPLOAD",
+    4,
+    "app",
+    "An upload request may carry this many files of the largest allowed size.",
+)
+MAX_FILTER_KEYS: Final = _tuned(
+    "MAX_FILTER_KEYS", 20, "app", "Metadata filters one API request may set."
+)
+MAX_FILTER_VALUES: Final = _tuned(
+    "MAX_FILTER_VALUES", 200, "app", "Values one API filter may list."
+)
+MAX_KEPT_ANSWERS: Final = _tuned(
+    "MAX_KEPT_ANSWERS",
+    30,
+    "app",
+    "Answers kept per conversation for the viewer ([n] of an earlier answer still opens).",
+)
+
+PAGE_WIDTH_PX: Final = _tuned(
+    "PAGE_WIDTH_PX",
+    1100,
+    "app",
+    "Page images of the citation viewer: sharp on a 2x phone screen and beside a chat on a "
+    "desktop, a few hundred kB per page; pages of any size are scaled to it, so a huge page "
+    "cannot take memory.",
+)
+MIN_QUOTE_MATCH: Final = _tuned(
+    "MIN_QUOTE_MATCH",
+    8,
+    "app",
+    "A passage shorter than this (normalised characters) is too ambiguous to place on a page "
+    "image.",
+)
+
+TUNING: Final[Mapping[str, Tuning]] = MappingProxyType(_REGISTRY)
+
+
+def tuning_table() -> list[dict[str, object]]:
+    """Every constant as JSON-ready rows: name, value, stage, reason."""
+    rows: list[dict[str, object]] = []
+    for t in TUNING.values():
+        value = dict(t.value) if isinstance(t.value, Mapping) else t.value
+        rows.append({"name": t.name, "value": value, "stage": t.stage, "reason": t.reason})
+    return rows
