@@ -16,7 +16,7 @@ from pathlib import Path
 
 from policyqa.core.models import Passage
 from policyqa.core.settings import Settings
-from policyqa.evaluation.evaluate import (
+from policyqa.evaluation.retrieval import (
     documents_from_pages,
     first_hit_rank,
     merge_pages,

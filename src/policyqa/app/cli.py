@@ -100,8 +100,18 @@ def build_parser() -> argparse.ArgumentParser:
     bench = commands.add_parser(
         "eval-retrieval", help="page-level retrieval benchmark on pages.jsonl + questions.jsonl"
     )
-    bench.add_argument("--pages", type=Path, required=True)
-    bench.add_argument("--questions", type=Path, required=True)
+    bench.add_argument(
+        "--pages",
+        type=Path,
+        required=True,
+        help="pages.jsonl[.gz] ({doc, page, text} rows), or a folder of PDF/Markdown/text files",
+    )
+    bench.add_argument(
+        "--questions",
+        type=Path,
+        required=True,
+        help="questions.jsonl: gold as sources [{doc, page}] or as doc + pages (real-docs-dev)",
+    )
     bench.add_argument("--json", action="store_true", help="print JSON with per-question rows")
     return parser
 
@@ -254,7 +264,7 @@ def _chroma_opens(folder: Path) -> bool:
 
 
 def cmd_eval_retrieval(args: argparse.Namespace, settings: Settings) -> int:
-    from policyqa.evaluation.evaluate import eval_retrieval
+    from policyqa.evaluation.retrieval import eval_retrieval
     from policyqa.pipeline import Pipeline
 
     k = max(settings.top_k, 30)  # enough chunks for 10 distinct pages
