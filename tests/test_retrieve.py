@@ -319,10 +319,101 @@ def test_invalidate_forces_a_fresh_read_on_a_clock_that_started_recently(
     searcher.invalidate()
     before = searcher.lexical()
     assert any(c.doc_id == "budget-ko.md" for c in before.chunks)
-    (indexed.settings.corpus / "budget-ko.md").unlink()
-    indexed.ingest(prune=True)
+    # removed by another process (an ingest in this one calibrates, which re-reads the index)
+    indexed.store.remove_document("budget-ko.md")
+    indexed.store.touch_state()
     clock.now = 1.5  # within the refresh interval: without invalidation the old state is kept
     assert searcher.lexical() is before
     searcher.invalidate()
     after = searcher.lexical()
     assert not any(c.doc_id == "budget-ko.md" for c in after.chunks)
+
+
+def test_a_language_specific_embedder_carries_its_chunks() -> None:
+    from policyqa.index.embed import EmbedderSpec
+    from policyqa.retrieval.weighing import MULTILINGUAL_SHARE, dense_shares
+
+    use = EmbedderSpec("use-multilingual")
+    minilm = EmbedderSpec("sentence-transformers:all-MiniLM-L6-v2", "en")
+    english = dense_shares([use, minilm], "en")
+    # on the chunks MiniLM covers USE counts MULTILINGUAL_SHARE of its weight, elsewhere all
+    assert english[use] == {"en": MULTILINGUAL_SHARE, "mixed": MULTILINGUAL_SHARE}
+    assert english[minilm] == {}
+    # a Korean question, or no English embedder: USE counts fully everywhere
+    assert dense_shares([use, minilm], "ko")[use] == {}
+    assert dense_shares([use], "en")[use] == {}
+
+
+def test_searched_documents_follow_the_filters(indexed: Pipeline) -> None:
+    searcher = indexed.searcher
+    everything = ["budget-en.md", "budget-ko.md", "transport-ko.md"]
+    assert searcher.documents() == everything
+    assert searcher.documents({"language": "ko"}) == ["budget-ko.md", "transport-ko.md"]
+    assert searcher.documents({"doc_id": "budget-en.md"}) == ["budget-en.md"]
+    assert searcher.documents({"doc_id": "nothing.pdf"}) == []
+
+
+def test_term_table_finds_the_other_language_for_a_word_no_glossary_knows(
+    indexed: Pipeline,
+) -> None:
+    """'commute' is in no glossary and no document glosses it: the Korean chunk is found
+    through the term table's nearest Korean word, and only above the threshold."""
+    import numpy as np
+
+    from policyqa.retrieval.calibration import TermTable, unit_rows
+
+    searcher = indexed.searcher
+    state = searcher.lexical()
+    use = searcher.embedders[0][1]
+    near = unit_rows([use.embed_query("commute")])
+    table = TermTable("ko", ("광역철도",), ("광역철도",), near)
+    searcher.use_calibration(None, {"ko": table})
+    question = "What is the plan for the daily commute?"
+    matches = searcher.embedded_terms(state, question, "en")
+    assert [(m.word, m.token) for m in matches] == [("commute", "광역철도")]
+    lists = searcher._lexical_lists(
+        state, question, "en", None, searcher.translations(state, question, "en"), matches
+    )
+    translated = next(x for x in lists if x.name == "lexical:translated")
+    assert {state.chunks[state.position[c]].doc_id for c in translated.scores} == {
+        "transport-ko.md"
+    }
+    # an unrelated vector: nothing passes the threshold, the table adds no term
+    far = unit_rows([-np.asarray(use.embed_query("commute"))])
+    searcher.use_calibration(None, {"ko": TermTable("ko", ("광역철도",), ("광역철도",), far)})
+    assert searcher.embedded_terms(state, question, "en") == []
+
+
+def test_calibration_is_stored_with_the_index_and_redone_when_it_changes(
+    indexed: Pipeline, fakes: dict[str, CountingFake]
+) -> None:
+    first = indexed.calibrate()
+    store = indexed.calibration_store
+    assert store.load() == first and first.token == indexed.store.state_token()
+    assert first.terms["ko"] >= 0 and set(store.load_terms()) == {"ko", "en"}
+    before = fakes["use-multilingual"].calls
+    again = indexed.calibrate()  # same state of the index: nothing is measured again
+    assert again == first and fakes["use-multilingual"].calls == before
+    (indexed.settings.corpus / "jeju-ko.md").write_text(
+        "# 제주\n\n제주특별자치도는 2006년 출범했다. 제주특별자치도는 2006년 출범했다.\n",
+        encoding="utf-8",
+    )
+    indexed.ingest()
+    redone = indexed.calibrate()
+    assert redone.token == indexed.store.state_token() != first.token
+    # a new searcher of the same home starts with the stored calibration
+    fresh = Pipeline(indexed.settings, embedder_overrides=dict(fakes))
+    fresh.searcher.lexical()
+    assert fresh.searcher.calibration == redone
+
+
+def test_each_retriever_alone_and_rrf(indexed: Pipeline) -> None:
+    searcher = indexed.searcher
+    for retriever in ("lexical", "dense:use-multilingual", "rrf", "default"):
+        searcher.retriever = retriever
+        passages = searcher.search("포괄보조 2026", k=3)
+        assert passages, retriever
+        if retriever == "lexical":
+            assert all(p.lexical_score for p in passages if p.chunk.language == "ko")
+    searcher.retriever = "dense:nothing-configured"
+    assert searcher.search("포괄보조 2026", k=3) == []
