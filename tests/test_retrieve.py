@@ -369,7 +369,7 @@ def test_term_table_finds_the_other_language_for_a_word_no_glossary_knows(
     table = TermTable("ko", ("광역철도",), ("광역철도",), near)
     searcher.use_calibration(None, {"ko": table})
     question = "What is the plan for the daily commute?"
-    matches = searcher.embedded_terms(state, question, "en")
+    matches = searcher.terms.match(state.token, question, "en")
     assert [(m.word, m.token) for m in matches] == [("commute", "광역철도")]
     lists = searcher._lexical_lists(
         state, question, "en", None, searcher.translations(state, question, "en"), matches
@@ -381,7 +381,7 @@ def test_term_table_finds_the_other_language_for_a_word_no_glossary_knows(
     # an unrelated vector: nothing passes the threshold, the table adds no term
     far = unit_rows([-np.asarray(use.embed_query("commute"))])
     searcher.use_calibration(None, {"ko": TermTable("ko", ("광역철도",), ("광역철도",), far)})
-    assert searcher.embedded_terms(state, question, "en") == []
+    assert searcher.terms.match(state.token, question, "en") == []
 
 
 def test_calibration_is_stored_with_the_index_and_redone_when_it_changes(
@@ -398,9 +398,11 @@ def test_calibration_is_stored_with_the_index_and_redone_when_it_changes(
         "# 제주\n\n제주특별자치도는 2006년 출범했다. 제주특별자치도는 2006년 출범했다.\n",
         encoding="utf-8",
     )
-    indexed.ingest()
+    indexed.ingest()  # an ingest that changed the index calibrates it again
+    assert indexed.searcher.calibration is not None
+    assert indexed.searcher.calibration.token == indexed.store.state_token() != first.token
     redone = indexed.calibrate()
-    assert redone.token == indexed.store.state_token() != first.token
+    assert redone == indexed.searcher.calibration
     # a new searcher of the same home starts with the stored calibration
     fresh = Pipeline(indexed.settings, embedder_overrides=dict(fakes))
     fresh.searcher.lexical()

@@ -32,7 +32,7 @@ from policyqa.retrieval.calibration_store import CalibrationStore
 from policyqa.retrieval.crosslang import Lexicon, flattened, romanize, romanized_forms
 from policyqa.retrieval.filters import Filters, filter_mask, region_filters, to_chroma_where
 from policyqa.retrieval.fusion import MISSING_FACTOR, Fused, RankedList, top_per_language
-from policyqa.retrieval.weighing import TermMatcher, dense_shares, fuse_lists
+from policyqa.retrieval.weighing import TermMatcher, dense_shares, fuse_lists, translated_weight
 
 log = logging.getLogger(__name__)
 
@@ -264,7 +264,7 @@ class HybridSearcher:
         if region_mask is not None:
             mask = region_mask if mask is None else mask & region_mask
         translations = self.translations(state, query, language)
-        matches = self.embedded_terms(state, query, language)
+        matches = self.terms.match(state.token, query, language)  # calibrated term tables
         lists = self._lexical_lists(state, query, language, mask, translations, matches)
         dense_weight = 1.0 - self.lexical_weight.get(language, 0.5)
         dense_specs = [(s, e) for s, e in self.embedders if s.covers(language)]
@@ -387,11 +387,6 @@ class HybridSearcher:
             self._groups.put(key, cached)
         return cached
 
-    def embedded_terms(self, state: _LexicalState, query: str, language: str) -> list[TermMatch]:
-        """The other language's indexed words nearest to the question's words in the
-        multilingual embedder's space (`weighing.TermMatcher`)."""
-        return self.terms.match(state.token, query, language)
-
     def _adjust(
         self, state: _LexicalState, query: str, language: str, fused: list[Fused]
     ) -> list[Fused]:
@@ -458,7 +453,7 @@ class HybridSearcher:
                     scores=self._top(
                         state, translated, other_side if mask is None else mask & other_side
                     ),
-                    weight=weight * self._translated_weight(language),
+                    weight=weight * translated_weight(self.calibration, language),
                     judges=lambda chunk_language: chunk_language not in (language, "mixed"),
                     normalize="max",
                     bound=state.index.max_score(tokens, weights),
@@ -489,11 +484,6 @@ class HybridSearcher:
         )
         return lists
 
-    def _translated_weight(self, language: str) -> float:
-        if self.calibration is None:
-            return TRANSLATED_WEIGHT
-        return self.calibration.translated_weight(language)
-
     def _top(
         self, state: _LexicalState, scores: np.ndarray, mask: np.ndarray | None
     ) -> dict[str, float]:
@@ -503,9 +493,5 @@ class HybridSearcher:
         return {state.chunks[i].id: float(scores[i]) for i in best}
 
 
-# Weight of BM25 on translated terms, relative to BM25 on the question's own words, for an
-# index not calibrated yet; a calibrated one sets it from how far the other language's passages
-# repeat the question's language (`calibrate.Calibration.translated_weight`).
-TRANSLATED_WEIGHT = 0.5
 # Passages naming the area a question is about rank above equally good ones that do not.
 REGION_BOOST = 1.5

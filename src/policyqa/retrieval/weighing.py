@@ -30,6 +30,10 @@ from policyqa.retrieval.fusion import (
     reciprocal_rank_fusion,
 )
 
+# Weight of BM25 on translated terms, relative to BM25 on the question's own words, for an
+# index not calibrated yet; a calibrated one sets it from how far the other language's passages
+# repeat the question's language (`Calibration.translated_weight`).
+TRANSLATED_WEIGHT = 0.5
 # A dense list's best match counts as a full match only if it reaches this share of the
 # calibrated match level (`calibrate.match_level`, per embedder and chunk language). Chosen on
 # real-docs-dev (README, "Retrieval quality").
@@ -91,6 +95,14 @@ def language_evidence(
         LanguageEvidence(coverage("lexical"), own_similarity),
         LanguageEvidence(coverage("lexical:translated"), other_similarity),
     )
+
+
+def translated_weight(calibration: Calibration | None, language: str) -> float:
+    """The weight of BM25 on translated terms for questions in `language`, relative to BM25 on
+    the question's own words."""
+    if calibration is None:
+        return TRANSLATED_WEIGHT
+    return calibration.translated_weight(language)
 
 
 def dense_floors(calibration: Calibration | None) -> dict[tuple[str, str], float]:
