@@ -139,7 +139,13 @@ def pipeline_for(name: str, work: Path) -> Any:
 
 
 def ranks(pipeline: Any, slices: dict[str, list[dict[str, Any]]]) -> dict[str, list[int | None]]:
-    from policyqa.evaluation.retrieval import first_hit_rank, merge_pages
+    try:
+        from policyqa.evaluation.retrieval import first_hit_rank, merge_pages
+    except ImportError:  # --old-src of a commit before evaluation.retrieval
+        from policyqa.evaluation.evaluate import (  # type: ignore[attr-defined,no-redef]
+            first_hit_rank,
+            merge_pages,
+        )
 
     out: dict[str, list[int | None]] = {}
     for key, questions in slices.items():
