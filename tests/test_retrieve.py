@@ -336,9 +336,12 @@ def test_a_language_specific_embedder_carries_its_chunks() -> None:
     use = EmbedderSpec("use-multilingual")
     minilm = EmbedderSpec("sentence-transformers:all-MiniLM-L6-v2", "en")
     english = dense_shares([use, minilm], "en")
-    # on the chunks MiniLM covers USE counts MULTILINGUAL_SHARE of its weight, elsewhere all
-    assert english[use] == {"en": MULTILINGUAL_SHARE, "mixed": MULTILINGUAL_SHARE}
-    assert english[minilm] == {}
+    # on the chunks MiniLM covers the two split the dense weight 1 : MULTILINGUAL_SHARE (together
+    # they weigh what one embedder would), elsewhere USE carries it all
+    split = 1.0 + MULTILINGUAL_SHARE
+    assert english[use] == {"en": MULTILINGUAL_SHARE / split, "mixed": MULTILINGUAL_SHARE / split}
+    assert english[minilm] == {"en": 1.0 / split, "mixed": 1.0 / split}
+    assert english[use]["en"] + english[minilm]["en"] == pytest.approx(1.0)
     # a Korean question, or no English embedder: USE counts fully everywhere
     assert dense_shares([use, minilm], "ko")[use] == {}
     assert dense_shares([use], "en")[use] == {}

@@ -38,11 +38,11 @@ TRANSLATED_WEIGHT = 0.5
 # calibrated match level (`calibrate.match_level`, per embedder and chunk language). Chosen on
 # real-docs-dev (README, "Retrieval quality").
 DENSE_FLOOR_SHARE = 0.8
-# The share of its weight a multilingual embedder keeps on the chunks a language-specific one
-# covers (USE beside MiniLM on English chunks: a third of the dense evidence, as before). 0, MiniLM
-# alone, was better on English retrieval (real-docs-dev English MRR 0.922 against 0.889, English
-# filings 0.201 against 0.187) but changed which passages come third to sixth on the bundled
-# corpus, and its answers with them (README, "Evaluation on the curated set").
+# The weight of a multilingual embedder beside a language-specific one, on the chunks the latter
+# covers, relative to it (USE beside MiniLM on English chunks: a third of the dense weight). On
+# the fusion branch, 0 (MiniLM alone) was better on English retrieval (real-docs-dev English MRR
+# 0.922 against 0.889, English filings 0.201 against 0.187) but changed which passages come third
+# to sixth on the bundled corpus, and its answers with them.
 MULTILINGUAL_SHARE = 0.5
 
 # Retrievers a search can be limited to, for comparisons: "default" (the fusion), "bm25" (the
@@ -56,16 +56,26 @@ DenseHits = Sequence[tuple[EmbedderSpec, list[tuple[str, float]]]]
 def dense_shares(
     specs: Sequence[EmbedderSpec], language: str
 ) -> dict[EmbedderSpec, dict[str, float]]:
-    """Per embedder, the share of its weight on each chunk language (1 where not given). Where an
-    embedder limited to the question's language (MiniLM for English) covers the chunks, a
-    multilingual one beside it counts `MULTILINGUAL_SHARE` of its weight there."""
+    """Per embedder, the share of the dense weight it carries on each chunk language (1 where
+    not given). Where an embedder limited to the question's language (MiniLM for English) covers
+    the chunks, it and a multilingual one beside it split the dense weight 1 : `MULTILINGUAL_SHARE`
+    there, so that the dense lists together weigh what one would and the lexical weight of the
+    question's language (`searcher.LEXICAL_WEIGHT`) keeps its share."""
     specific = [s for s in specs if s.language is not None and s.language == language]
+    multilingual = [s for s in specs if s.language is None]
+    split = 1.0 + MULTILINGUAL_SHARE
     out: dict[EmbedderSpec, dict[str, float]] = {}
     for spec in specs:
-        covered = ("ko", "en", "mixed") if spec.language is None and specific else ()
-        out[spec] = {
-            lang: MULTILINGUAL_SHARE for lang in covered if any(s.covers(lang) for s in specific)
-        }
+        if spec.language is None and specific:
+            out[spec] = {
+                lang: MULTILINGUAL_SHARE / split
+                for lang in ("ko", "en", "mixed")
+                if any(s.covers(lang) for s in specific)
+            }
+        elif spec in specific and multilingual:
+            out[spec] = {lang: 1.0 / split for lang in ("ko", "en", "mixed") if spec.covers(lang)}
+        else:
+            out[spec] = {}
     return out
 
 
