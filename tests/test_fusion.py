@@ -112,6 +112,18 @@ def test_a_best_match_below_the_corpus_match_level_is_not_a_full_match() -> None
     assert fused == {"a": pytest.approx(0.5), "b": pytest.approx(0.25)}
 
 
+def test_dense_lists_of_one_group_share_the_best_cosine_of_their_side() -> None:
+    language = {"a": "en", "b": "en", "k": "ko"}
+    strong = RankedList("dense:en", {"a": 0.6, "b": 0.3}, 1.0, _all, scale_group="dense")
+    weak = RankedList("dense:ml", {"a": 0.3, "b": 0.3, "k": 0.4}, 1.0, _all, scale_group="dense")
+    fused = {f.chunk_id: f for f in fuse_by_language([strong, weak], language, "en")}
+    # the weaker embedder's best English match is half the stronger one's: 0.5, not 1.0
+    assert fused["a"].parts == {"dense:en": 1.0, "dense:ml": pytest.approx(0.5)}
+    assert fused["b"].parts == {"dense:en": 0.5, "dense:ml": pytest.approx(0.5)}
+    # on the other side only the multilingual list has scores: its best there is a full match
+    assert fused["k"].parts["dense:ml"] == pytest.approx(1.0)
+
+
 def test_a_list_only_counts_on_the_chunks_it_can_judge() -> None:
     language = {"ko1": "ko", "en1": "en", "mix": "mixed"}
     lexical = RankedList("lexical", {"ko1": 4.0, "mix": 2.0}, 0.6, lambda lang: lang != "en")

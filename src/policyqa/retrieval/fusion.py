@@ -33,6 +33,10 @@ class RankedList:
     bound: float | None = None
     # Chunk language -> multiplier of `weight` on that language's chunks (`fuse_by_language`).
     shares: Mapping[str, float] = field(default_factory=dict)
+    # Lists of one non-empty group share one scale within a side of `fuse_by_language`: the
+    # best score of any of them there. Dense lists: cosines of one question, so a list whose
+    # best match is poorer than another embedder's does not reach 1.0.
+    scale_group: str = ""
 
 
 @dataclass(frozen=True)
@@ -193,9 +197,10 @@ def fuse_by_language(
     those of the other language are two sides. Within a side, each list is normalised on that
     side's chunks alone (by its best score there, or by `scale`, or by `floors[(list,
     language)]` when that is higher: a best match below what a match looks like on this corpus
-    is no full match), and a chunk scores the weighted mean of the lists that can judge its
-    language. Then the own side is multiplied by `factors[0]`, the other by `factors[1]`
-    (`language_factors`): which language answers is decided on evidence both share."""
+    is no full match; lists of one `scale_group` by the highest of these among them), and a
+    chunk scores the weighted mean of the lists that can judge its language. Then the own side
+    is multiplied by `factors[0]`, the other by `factors[1]` (`language_factors`): which
+    language answers is decided on evidence both share."""
     floors = floors or {}
 
     def side_of(language: str) -> str:
@@ -214,12 +219,21 @@ def fuse_by_language(
     fused: list[Fused] = []
     for side, per_list in by_side.items():
         factor = factors[0] if side == "own" else factors[1]
+        language = question_language if side == "own" else _other(question_language)
+        group_scale: dict[str, float] = {}
+        for name, scores in per_list.items():
+            group = named[name].scale_group
+            if group:
+                best = max(max(scores.values()), floors.get((name, language), 0.0))
+                group_scale[group] = max(group_scale.get(group, 0.0), best)
         normalised: dict[str, dict[str, float]] = {}
         for name, scores in per_list.items():
             lst = named[name]
-            language = question_language if side == "own" else _other(question_language)
-            scale = lst.scale if lst.scale is not None else max(scores.values())
-            scale = max(scale, floors.get((name, language), 0.0))
+            if lst.scale_group:
+                scale = group_scale[lst.scale_group]
+            else:
+                scale = lst.scale if lst.scale is not None else max(scores.values())
+                scale = max(scale, floors.get((name, language), 0.0))
             normalised[name] = normalise(scores, lst.normalize, scale)
         plans: dict[str, tuple[dict[str, float], float]] = {}  # chunk language: list weights
         candidates = {cid for scores in per_list.values() for cid, s in scores.items() if s > 0}

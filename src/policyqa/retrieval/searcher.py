@@ -299,6 +299,7 @@ class HybridSearcher:
                     judges=spec.covers,
                     normalize="max",
                     shares=shares[spec],
+                    scale_group="dense",
                 )
             )
         fused = self._fuse(state, query, language, lists, dense_hits)
