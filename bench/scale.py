@@ -148,7 +148,7 @@ def synthetic_corpus(
 def select_questions(path: Path, n: int) -> list[dict[str, Any]]:
     """n questions without conversation history, half Korean and half English, evenly spread
     over the file (so every slice - own language, cross-language, region, unanswerable - is in)."""
-    from policyqa.evaluation.evaluate import read_jsonl
+    from policyqa.evaluation.retrieval import read_jsonl
 
     if not path.exists():
         raise BenchError(f"questions file {path} not found (use --questions-file)")

@@ -13,20 +13,10 @@ from policyqa.answering.verify import Citation
 from policyqa.core.models import Chunk, Passage
 from policyqa.core.settings import Settings
 from policyqa.evaluation.evaluate import (
-    CitationCheck,
-    EvalRow,
     SourcePages,
     docs_index_settings,
-    first_hit_rank,
-    markdown_report,
-    merge_pages,
-    percentile,
-    retrieval_metrics,
     run_curated_eval,
     run_eval,
-    run_retrieval,
-    summarise,
-    summarise_groups,
 )
 from policyqa.evaluation.metrics import (
     GoldQuestion,
@@ -40,6 +30,24 @@ from policyqa.evaluation.metrics import (
     read_question,
     score_answer,
     slice_labels,
+)
+from policyqa.evaluation.report import (
+    CitationCheck,
+    EvalRow,
+    markdown_report,
+    summarise,
+    summarise_groups,
+)
+from policyqa.evaluation.retrieval import (
+    documents_from_folder,
+    first_hit_rank,
+    gold_pages,
+    merge_pages,
+    percentile,
+    question_slice,
+    read_jsonl,
+    retrieval_metrics,
+    run_retrieval,
 )
 from policyqa.pipeline import Pipeline
 
@@ -575,3 +583,45 @@ def test_eval_on_a_folder_writes_the_report_and_reuses_its_index(tmp_path: Path)
     assert only["summary"]["overall"]["hit@1"] == report["summary"]["overall"]["hit@1"]
     assert only["summary"]["overall"]["key_fact_recall"] is None
     assert only["rows"][0]["answered"] is None and only["settings"]["answerer"] is None
+
+
+def test_gold_pages_from_sources_or_doc_and_pages() -> None:
+    assert gold_pages({"sources": [{"doc": "a.pdf", "page": 3}]}) == {("a.pdf", 3)}
+    assert gold_pages({"doc": "b.pdf", "pages": [1, 4]}) == {("b.pdf", 1), ("b.pdf", 4)}
+    assert gold_pages({"doc": None, "pages": [], "answerable": False}) == set()
+
+
+def test_question_slices_by_question_and_document_language() -> None:
+    languages = {"ko.pdf": "ko", "en.pdf": "en"}
+    assert question_slice("생계급여는 언제부터?", {("ko.pdf", 1)}, languages) == "ko"
+    assert question_slice("Since when is it paid?", {("ko.pdf", 1)}, languages) == "en->ko"
+    assert question_slice("Since when is it paid?", {("en.pdf", 2)}, languages) == "en"
+
+
+def test_benchmark_reads_gzip_and_folders_and_reports_slices(tmp_path: Path) -> None:
+    import gzip
+
+    rows = [{"doc": "a.pdf", "page": 1, "text": "x"}]
+    with gzip.open(tmp_path / "pages.jsonl.gz", "wt", encoding="utf-8") as handle:
+        handle.write("\n".join(json.dumps(r) for r in rows))
+    assert read_jsonl(tmp_path / "pages.jsonl.gz") == rows
+    folder = tmp_path / "docs"
+    folder.mkdir()
+    korean = "# 생계급여\n\n생계급여는 1961년부터 지급되었다.\n"
+    (folder / "ko.md").write_text(korean, encoding="utf-8")
+    (folder / "en.md").write_text("# Budget\n\nThe budget grows in 2025.\n", encoding="utf-8")
+    (folder / "README.txt").write_bytes(b"")  # an empty file is an error, not a skip
+    with pytest.raises(ValueError, match="README"):
+        documents_from_folder(folder)
+    (folder / "README.txt").unlink()
+    docs = {d.doc_id: d.language for d in documents_from_folder(folder)}
+    assert docs == {"ko.md": "ko", "en.md": "en"}
+    questions = [
+        {"id": "k", "question": "생계급여는 언제부터?", "doc": "ko.md", "pages": [1]},
+        {"id": "x", "question": "Since when is the benefit paid?", "doc": "ko.md", "pages": [1]},
+        {"id": "u", "question": "What is the loan rate?", "doc": None, "answerable": False},
+    ]
+    report = run_retrieval(questions, lambda q: [_p("ko.md", 1, 1)], docs)
+    assert [r.id for r in report.results] == ["k", "x"]  # no gold: not scored
+    assert set(report.slices()) == {"ko", "en->ko"}
+    assert "en->ko (1)" in report.table() and report.to_json()["slices"]["ko"]["hit@1"] == 1.0

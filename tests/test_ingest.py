@@ -39,8 +39,11 @@ def test_discover_skips_excluded_and_unsupported(tmp_path: Path) -> None:
 
 
 def test_ingest_is_incremental_and_idempotent(
-    fake_pipeline: Pipeline, fakes: dict[str, CountingFake]
+    fake_pipeline: Pipeline, fakes: dict[str, CountingFake], monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    # the embedder calls counted here are the indexer's: calibration's own (term tables,
+    # pseudo-questions) are pinned in test_retrieve
+    monkeypatch.setattr(fake_pipeline, "calibrate", lambda force=False: None)
     corpus = fake_pipeline.settings.corpus
     _write_corpus(corpus)
     first = fake_pipeline.ingest()
@@ -143,8 +146,10 @@ def test_settings_exclude_default_skips_readme(tmp_path: Path) -> None:
 
 
 def test_moved_or_renamed_file_reuses_stored_vectors(
-    fake_pipeline: Pipeline, fakes: dict[str, CountingFake]
+    fake_pipeline: Pipeline, fakes: dict[str, CountingFake], monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    # the indexer's embedder calls; calibration's own are pinned in test_retrieve
+    monkeypatch.setattr(fake_pipeline, "calibrate", lambda force=False: None)
     _write_corpus(fake_pipeline.settings.corpus)
     fake_pipeline.ingest()
     before = {name: fake.calls for name, fake in fakes.items()}

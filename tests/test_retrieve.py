@@ -319,8 +319,9 @@ def test_invalidate_forces_a_fresh_read_on_a_clock_that_started_recently(
     searcher.invalidate()
     before = searcher.lexical()
     assert any(c.doc_id == "budget-ko.md" for c in before.chunks)
-    (indexed.settings.corpus / "budget-ko.md").unlink()
-    indexed.ingest(prune=True)
+    # removed by another process (an ingest in this one calibrates, which re-reads the index)
+    indexed.store.remove_document("budget-ko.md")
+    indexed.store.touch_state()
     clock.now = 1.5  # within the refresh interval: without invalidation the old state is kept
     assert searcher.lexical() is before
     searcher.invalidate()
@@ -345,3 +346,98 @@ def test_a_question_word_meets_its_capitalised_form_in_a_document() -> None:
     assert scores[0] > plain[0] and scores[2] > 0
     # an acronym in the question stays the acronym only
     assert tokenizer.capitalised_forms("RISE 사업") == []
+
+
+def test_a_language_specific_embedder_carries_its_chunks() -> None:
+    from policyqa.index.embed import EmbedderSpec
+    from policyqa.retrieval.weighing import MULTILINGUAL_SHARE, dense_shares
+
+    use = EmbedderSpec("use-multilingual")
+    minilm = EmbedderSpec("sentence-transformers:all-MiniLM-L6-v2", "en")
+    english = dense_shares([use, minilm], "en")
+    # on the chunks MiniLM covers the two split the dense weight 1 : MULTILINGUAL_SHARE (together
+    # they weigh what one embedder would), elsewhere USE carries it all
+    split = 1.0 + MULTILINGUAL_SHARE
+    assert english[use] == {"en": MULTILINGUAL_SHARE / split, "mixed": MULTILINGUAL_SHARE / split}
+    assert english[minilm] == {"en": 1.0 / split, "mixed": 1.0 / split}
+    assert english[use]["en"] + english[minilm]["en"] == pytest.approx(1.0)
+    # a Korean question, or no English embedder: USE counts fully everywhere
+    assert dense_shares([use, minilm], "ko")[use] == {}
+    assert dense_shares([use], "en")[use] == {}
+
+
+def test_searched_documents_follow_the_filters(indexed: Pipeline) -> None:
+    searcher = indexed.searcher
+    everything = ["budget-en.md", "budget-ko.md", "transport-ko.md"]
+    assert searcher.documents() == everything
+    assert searcher.documents({"language": "ko"}) == ["budget-ko.md", "transport-ko.md"]
+    assert searcher.documents({"doc_id": "budget-en.md"}) == ["budget-en.md"]
+    assert searcher.documents({"doc_id": "nothing.pdf"}) == []
+
+
+def test_term_table_finds_the_other_language_for_a_word_no_glossary_knows(
+    indexed: Pipeline,
+) -> None:
+    """'commute' is in no glossary and no document glosses it: the Korean chunk is found
+    through the term table's nearest Korean word, and only above the threshold."""
+    import numpy as np
+
+    from policyqa.retrieval.calibration import TermTable, unit_rows
+
+    searcher = indexed.searcher
+    state = searcher.lexical()
+    use = searcher.embedders[0][1]
+    near = unit_rows([use.embed_query("commute")])
+    table = TermTable("ko", ("광역철도",), ("광역철도",), near)
+    searcher.use_calibration(None, {"ko": table})
+    question = "What is the plan for the daily commute?"
+    matches = searcher.terms.match(state.token, question, "en")
+    assert [(m.word, m.token) for m in matches] == [("commute", "광역철도")]
+    lists = searcher._lexical_lists(
+        state, question, "en", None, searcher.translations(state, question, "en"), matches
+    )
+    translated = next(x for x in lists if x.name == "lexical:translated")
+    assert {state.chunks[state.position[c]].doc_id for c in translated.scores} == {
+        "transport-ko.md"
+    }
+    # an unrelated vector: nothing passes the threshold, the table adds no term
+    far = unit_rows([-np.asarray(use.embed_query("commute"))])
+    searcher.use_calibration(None, {"ko": TermTable("ko", ("광역철도",), ("광역철도",), far)})
+    assert searcher.terms.match(state.token, question, "en") == []
+
+
+def test_calibration_is_stored_with_the_index_and_redone_when_it_changes(
+    indexed: Pipeline, fakes: dict[str, CountingFake]
+) -> None:
+    first = indexed.calibrate()
+    store = indexed.calibration_store
+    assert store.load() == first and first.token == indexed.store.state_token()
+    assert first.terms["ko"] >= 0 and set(store.load_terms()) == {"ko", "en"}
+    before = fakes["use-multilingual"].calls
+    again = indexed.calibrate()  # same state of the index: nothing is measured again
+    assert again == first and fakes["use-multilingual"].calls == before
+    (indexed.settings.corpus / "jeju-ko.md").write_text(
+        "# 제주\n\n제주특별자치도는 2006년 출범했다. 제주특별자치도는 2006년 출범했다.\n",
+        encoding="utf-8",
+    )
+    indexed.ingest()  # an ingest that changed the index calibrates it again
+    assert indexed.searcher.calibration is not None
+    assert indexed.searcher.calibration.token == indexed.store.state_token() != first.token
+    redone = indexed.calibrate()
+    assert redone == indexed.searcher.calibration
+    # a new searcher of the same home starts with the stored calibration
+    fresh = Pipeline(indexed.settings, embedder_overrides=dict(fakes))
+    fresh.searcher.lexical()
+    assert fresh.searcher.calibration == redone
+
+
+def test_each_retriever_alone_and_rrf(indexed: Pipeline) -> None:
+    searcher = indexed.searcher
+    for retriever in ("lexical", "dense:use-multilingual", "rrf", "default"):
+        searcher.retriever = retriever
+        passages = searcher.search("포괄보조 2026", k=3)
+        assert passages, retriever
+        if retriever == "lexical":
+            assert all(p.lexical_score for p in passages if p.chunk.language == "ko")
+    searcher.retriever = "dense:nothing-configured"
+    assert searcher.search("포괄보조 2026", k=3) == []

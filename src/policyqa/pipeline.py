@@ -24,6 +24,8 @@ from policyqa.index.embed import EmbedderSpec, load_embeddings, parse_embedders
 from policyqa.index.store import Store, make_client
 from policyqa.ingest.indexer import Indexer, index_documents, ingest
 from policyqa.ingest.pdfworker import PdfLimits
+from policyqa.retrieval.calibration import Calibration
+from policyqa.retrieval.calibration_store import CalibrationStore, refresh
 from policyqa.retrieval.langchain import PolicyRetriever
 from policyqa.retrieval.searcher import HybridSearcher
 
@@ -83,7 +85,22 @@ class Pipeline:
             cache_path=self.settings.home / "lexical" / name,
             candidates=self.settings.candidates,
             domain=self.domain,
+            calibration_store=self.calibration_store,
         )
+
+    @property
+    def calibration_store(self) -> CalibrationStore:
+        return CalibrationStore(self.settings.home / "calibration" / self.settings.collection)
+
+    def calibrate(self, force: bool = False) -> Calibration | None:
+        """Measure the index as it now is (`calibration_store.refresh`): after an ingest changed
+        it, the term tables are brought up to date and the match levels measured again. None
+        for an empty index or without an embedder that covers every language."""
+        searcher = self.searcher
+        searcher.invalidate()
+        if not self.store.count_chunks() or searcher.multilingual_encoder() is None:
+            return None
+        return refresh(searcher, self.calibration_store, force=force)
 
     def retriever(self, k: int | None = None, filters: Filters | None = None) -> PolicyRetriever:
         return PolicyRetriever(searcher=self.searcher, k=k or self.settings.top_k, filters=filters)
@@ -95,10 +112,11 @@ class Pipeline:
         show_progress: bool = False,
         **staging: Any,
     ) -> IngestReport:
-        """`staging`: `staged` and `locked` of `ingest.ingest` (the app's uploads)."""
+        """`staging`: `staged` and `locked` of `ingest.ingest` (the app's uploads). The index is
+        calibrated again when the ingest changed it (`calibrate`)."""
         if not paths and not staging.get("staged"):
             paths = [self.settings.corpus]
-        return ingest(
+        report = ingest(
             list(paths or []),
             self.indexer,
             home=self.settings.home,
@@ -113,10 +131,14 @@ class Pipeline:
             ),
             **staging,
         )
+        self.calibrate()
+        return report
 
     def index_documents(self, docs: Sequence[Document]) -> IngestReport:
         self.store.check_compatible()
-        return index_documents(docs, self.indexer)
+        report = index_documents(docs, self.indexer)
+        self.calibrate()
+        return report
 
     def search(
         self, query: str, k: int | None = None, filters: Filters | None = None

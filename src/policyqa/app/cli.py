@@ -106,8 +106,26 @@ def build_parser() -> argparse.ArgumentParser:
     bench = commands.add_parser(
         "eval-retrieval", help="page-level retrieval benchmark on pages.jsonl + questions.jsonl"
     )
-    bench.add_argument("--pages", type=Path, required=True)
-    bench.add_argument("--questions", type=Path, required=True)
+    bench.add_argument(
+        "--pages",
+        type=Path,
+        required=True,
+        help="pages.jsonl[.gz] ({doc, page, text} rows), or a folder of PDF/Markdown/text files",
+    )
+    bench.add_argument(
+        "--questions",
+        type=Path,
+        required=True,
+        help="questions.jsonl: gold as sources [{doc, page}] or as doc + pages (real-docs-dev)",
+    )
+    bench.add_argument(
+        "--retriever",
+        default="default",
+        help="default (the fusion), bm25 (BM25 on the question's words alone), lexical (BM25 "
+        "with translated terms for the other language's passages), dense:<embedder slug> (one "
+        "embedder alone, e.g. dense:use-multilingual), or rrf (equal-weight reciprocal rank "
+        "fusion of all lists)",
+    )
     bench.add_argument("--json", action="store_true", help="print JSON with per-question rows")
     return parser
 
@@ -154,6 +172,12 @@ def cmd_ingest(args: argparse.Namespace, settings: Settings) -> int:
     for doc_id in report.removed_docs:
         print(f"removed: {doc_id}")
     print(report.summary())
+    calibration = pipeline.searcher.calibration
+    if calibration is not None:
+        print(
+            f"calibrated: term tables {calibration.terms}, "
+            f"{sum(calibration.questions.values())} pseudo-questions, {calibration.seconds:.1f} s"
+        )
     return 0
 
 
@@ -263,15 +287,22 @@ def _chroma_opens(folder: Path) -> bool:
 
 
 def cmd_eval_retrieval(args: argparse.Namespace, settings: Settings) -> int:
-    from policyqa.evaluation.evaluate import eval_retrieval
+    from policyqa.evaluation.retrieval import eval_retrieval
     from policyqa.pipeline import Pipeline
 
     k = max(settings.top_k, 30)  # enough chunks for 10 distinct pages
+    from policyqa.index.embed import parse_embedders
+    from policyqa.retrieval.weighing import RETRIEVERS
+
+    choices = set(RETRIEVERS) | {f"dense:{s.slug}" for s in parse_embedders(settings.embedder)}
+    if args.retriever not in choices:
+        raise ValueError(f"--retriever must be one of {', '.join(sorted(choices))}")
 
     def build(home: Path, docs: list[Any]) -> tuple[Any, int]:
         pipeline = Pipeline(settings.replace(home=home, chroma_url="", collection="bench"))
-        pipeline.index_documents(docs)
+        pipeline.index_documents(docs)  # calibrates the index too
         searcher = pipeline.searcher
+        searcher.retriever = args.retriever
         return (lambda q: searcher.search(q, k)), pipeline.store.count_chunks()
 
     report = eval_retrieval(args.pages, args.questions, build)

@@ -131,6 +131,34 @@ class Tokenizer:
                 out.update((token.start, token.start + token.len))
         return out
 
+    def content_words(self, text: str) -> list[tuple[str, bool]]:
+        """The text's words in reading order as (word as written, whether it is a content word:
+        a noun for Korean, a word that is no stop word, question word or acronym for English).
+        Numbers are left out. For looking words up in another language, not for BM25."""
+        out: list[tuple[str, bool]] = []
+        if _HANGUL.search(text):
+            for token in self._analysed(text):
+                tag = str(token.tag)
+                if tag.startswith(("SN", "SF", "SP", "SS", "SE", "SO", "SW")):
+                    continue
+                form = str(token.form)
+                keep = tag.startswith(("NNG", "NNP")) and len(form) >= 2
+                out.append((form, keep and form not in QUESTION_WORDS))
+            return out
+        for match in _WORD.finditer(text):
+            word = match.group(0).strip(_STRIP)
+            if not word or word[0].isdigit():
+                continue
+            token = self._latin(word)
+            keep = (
+                token is not None
+                and len(word) >= 3
+                and not word.isupper()
+                and token not in QUESTION_WORDS
+            )
+            out.append((word, keep))
+        return out
+
     def tokenize_many(self, texts: Sequence[str]) -> list[list[str]]:
         texts = [fold_width(t) for t in texts]
         results: list[list[str] | None] = [None] * len(texts)
@@ -212,33 +240,52 @@ class LexicalIndex:
     def vocabulary(self) -> set[str]:
         return set(self._vocab) if self._bm25 is not None else set()
 
-    def scores(self, query_tokens: Sequence[str]) -> np.ndarray:
-        """BM25 score of every chunk (same order as `ids`); zeros when no query term is known."""
+    def scores(
+        self, query_tokens: Sequence[str], weights: Sequence[float] | None = None
+    ) -> np.ndarray:
+        """BM25 score of every chunk (same order as `ids`); zeros when no query term is known.
+        `weights` (one per token) scales each term's contribution: a term found by similarity
+        counts for as much as it is similar."""
         if self._bm25 is None:
             return np.zeros(0, dtype=np.float32)
-        known = [t for t in query_tokens if t in self._vocab]
+        weighted = list(zip(query_tokens, weights or [1.0] * len(query_tokens), strict=True))
+        known = [(t, w) for t, w in weighted if t in self._vocab and w > 0]
         if not known:
             return np.zeros(len(self.ids), dtype=np.float32)
         # The same sum bm25s computes from its precomputed per-(token, chunk) scores, with one
         # np.bincount instead of an np.add.at per token (several times faster at 100k chunks).
         matrix = self._bm25.scores
         indptr, indices, data = matrix["indptr"], matrix["indices"], matrix["data"]
-        token_ids = [self._vocab[t] for t in known]
+        token_ids = [self._vocab[t] for t, _ in known]
         rows = np.concatenate([indices[indptr[i] : indptr[i + 1]] for i in token_ids])
         values = np.concatenate([data[indptr[i] : indptr[i + 1]] for i in token_ids])
+        if weights is not None:
+            values = values * np.repeat(
+                [w for _, w in known], [indptr[i + 1] - indptr[i] for i in token_ids]
+            )
         summed = np.bincount(rows, weights=values, minlength=len(self.ids))
         return np.asarray(summed, dtype=np.float32)
 
-    def max_score(self, query_tokens: Sequence[str]) -> float:
+    def max_score(
+        self, query_tokens: Sequence[str], weights: Sequence[float] | None = None
+    ) -> float:
         """What a chunk could score at most for these tokens: (k1 + 1) * idf summed over the
-        known ones (each term's saturation limit)."""
+        known ones (each term's saturation limit), each times its weight if given."""
         if self._bm25 is None:
             return 0.0
-        known = [t for t in query_tokens if t in self._vocab]
+        weighted = list(zip(query_tokens, weights or [1.0] * len(query_tokens), strict=True))
+        known = [(t, w) for t, w in weighted if t in self._vocab]
         if not known:
             return 0.0
-        idf = self._idf_of([self._vocab[t] for t in known])
-        return float((self._bm25.k1 + 1) * idf.sum())
+        idf = self._idf_of([self._vocab[t] for t, _ in known])
+        return float((self._bm25.k1 + 1) * (idf * np.array([w for _, w in known])).sum())
+
+    def document_frequency(self) -> dict[str, int]:
+        """Token -> number of chunks that hold it."""
+        if self._bm25 is None:
+            return {}
+        df = self._doc_freq()
+        return {t: int(df[i]) for t, i in self._vocab.items() if i < len(df)}
 
     def idf(self, tokens: Sequence[str]) -> dict[str, float]:
         """IDF of each token; a token no chunk contains gets the highest possible IDF."""

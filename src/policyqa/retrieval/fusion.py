@@ -13,7 +13,7 @@ the one asked about.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from policyqa.core.tuning import MISSING_FACTOR as MISSING_FACTOR
 
@@ -30,6 +30,15 @@ class RankedList:
     # With "max": divide by this instead of the list's own best. Dense lists share one scale
     # (the best cosine of any of them) so a short list of poor matches does not reach 1.0.
     scale: float | None = None
+    # For BM25 lists: the most a chunk could score for the question's terms (each term's
+    # saturation limit); best score / bound is how much of the question the best chunk holds.
+    bound: float | None = None
+    # Chunk language -> multiplier of `weight` on that language's chunks (`fuse_by_language`).
+    shares: Mapping[str, float] = field(default_factory=dict)
+    # Lists of one non-empty group share one scale within a side of `fuse_by_language`: the
+    # best score of any of them there. Dense lists: cosines of one question, so a list whose
+    # best match is poorer than another embedder's does not reach 1.0.
+    scale_group: str = ""
 
 
 @dataclass(frozen=True)
@@ -131,3 +140,118 @@ def reciprocal_rank_fusion(
         for rank, cid in enumerate(ranking, start=1):
             scores[cid] = scores.get(cid, 0.0) + weight / (k + rank)
     return sorted(scores.items(), key=lambda item: (-item[1], item[0]))
+
+
+# -- fusion by chunk language -----------------------------------------------------------------
+
+# How a language's strength is read: this share from the multilingual embedder's best match in
+# it, the rest from how much of the question's terms (or their translations) its best passage
+# holds. Chosen on real-docs-dev (README, "Retrieval quality"); both signals compare the two
+# languages on one scale, which no single list's own normalisation does.
+DENSE_SHARE_OF_STRENGTH = 0.5
+
+
+@dataclass(frozen=True)
+class LanguageEvidence:
+    """How well one language's chunks match the question, on scales both languages share."""
+
+    coverage: float  # best BM25 score / the most the question's (translated) terms could score
+    similarity: float  # best cosine of the multilingual embedder among them
+
+
+def language_factors(
+    own: LanguageEvidence,
+    other: LanguageEvidence,
+    dense_share: float = DENSE_SHARE_OF_STRENGTH,
+    prior: float = 1.0,
+) -> tuple[float, float]:
+    """Factors for the question's own language and for the other one: each side's strength
+    (its similarity and coverage, each relative to the better side) over the stronger side's.
+    A Korean question whose words its Korean passages hold gets English passages only well
+    below them; an English question about Korean documents, whose words no English passage
+    holds, gets the Korean ones on an equal footing."""
+
+    def relative(a: float, b: float) -> tuple[float, float]:
+        top = max(a, b)
+        return (a / top, b / top) if top > 0 else (1.0, 1.0)
+
+    own_sim, other_sim = relative(own.similarity, other.similarity)
+    own_cov, other_cov = relative(own.coverage, other.coverage)
+    strength_own = dense_share * own_sim + (1 - dense_share) * own_cov
+    strength_other = (dense_share * other_sim + (1 - dense_share) * other_cov) * prior
+    top = max(strength_own, strength_other)
+    if top <= 0:
+        return 1.0, 1.0
+    return strength_own / top, strength_other / top
+
+
+def fuse_by_language(
+    lists: list[RankedList],
+    chunk_language: Mapping[str, str],
+    question_language: str,
+    factors: tuple[float, float] = (1.0, 1.0),
+    floors: Mapping[tuple[str, str], float] | None = None,
+) -> list[Fused]:
+    """Fusion in two steps. The chunks of the question's own language (with mixed ones) and
+    those of the other language are two sides. Within a side, each list is normalised on that
+    side's chunks alone (by its best score there, or by `scale`, or by `floors[(list,
+    language)]` when that is higher: a best match below what a match looks like on this corpus
+    is no full match; lists of one `scale_group` by the highest of these among them), and a
+    chunk scores the weighted mean of the lists that can judge its language. Then the own side
+    is multiplied by `factors[0]`, the other by `factors[1]` (`language_factors`): which
+    language answers is decided on evidence both share."""
+    floors = floors or {}
+
+    def side_of(language: str) -> str:
+        own = question_language == "mixed" or language in (question_language, "mixed")
+        return "own" if own else "other"
+
+    by_side: dict[str, dict[str, dict[str, float]]] = {}  # side -> list -> scores
+    for lst in lists:
+        if lst.weight <= 0:
+            continue
+        for cid, score in lst.scores.items():
+            language = chunk_language.get(cid, "mixed")
+            if lst.judges(language):
+                by_side.setdefault(side_of(language), {}).setdefault(lst.name, {})[cid] = score
+    named = {lst.name: lst for lst in lists}
+    fused: list[Fused] = []
+    for side, per_list in by_side.items():
+        factor = factors[0] if side == "own" else factors[1]
+        language = question_language if side == "own" else _other(question_language)
+        group_scale: dict[str, float] = {}
+        for name, scores in per_list.items():
+            group = named[name].scale_group
+            if group:
+                best = max(max(scores.values()), floors.get((name, language), 0.0))
+                group_scale[group] = max(group_scale.get(group, 0.0), best)
+        normalised: dict[str, dict[str, float]] = {}
+        for name, scores in per_list.items():
+            lst = named[name]
+            if lst.scale_group:
+                scale = group_scale[lst.scale_group]
+            else:
+                scale = lst.scale if lst.scale is not None else max(scores.values())
+                scale = max(scale, floors.get((name, language), 0.0))
+            normalised[name] = normalise(scores, lst.normalize, scale)
+        plans: dict[str, tuple[dict[str, float], float]] = {}  # chunk language: list weights
+        candidates = {cid for scores in per_list.values() for cid, s in scores.items() if s > 0}
+        for cid in candidates:
+            language = chunk_language.get(cid, "mixed")
+            plan = plans.get(language)
+            if plan is None:
+                judging = [n for n in normalised if named[n].judges(language)]
+                weights = {n: named[n].weight * named[n].shares.get(language, 1.0) for n in judging}
+                plan = plans[language] = (weights, sum(weights.values()))
+            weights, total = plan
+            if total <= 0:
+                continue
+            parts = {n: normalised[n].get(cid, 0.0) for n in weights}
+            score = sum(weights[n] * v for n, v in parts.items()) / total
+            fused.append(Fused(cid, score * factor, parts))
+    fused.sort(key=lambda f: (-f.score, f.chunk_id))
+    return fused
+
+
+def _other(language: str) -> str:
+    return {"ko": "en", "en": "ko"}.get(language, language)

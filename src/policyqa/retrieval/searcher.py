@@ -27,16 +27,18 @@ from policyqa.core.tuning import (
     LEXICAL_SCALE_FLOOR,
     LEXICAL_WEIGHT,
     REGION_BOOST,
-    TRANSLATED_WEIGHT,
 )
 from policyqa.domain import DomainPack, load_domain
 from policyqa.index.embed import EmbedderSpec
 from policyqa.index.lexcache import LexicalCache
 from policyqa.index.lexical import LexicalIndex, Tokenizer, top_k
 from policyqa.index.store import Store
+from policyqa.retrieval.calibration import Calibration, TermMatch, TermTable
+from policyqa.retrieval.calibration_store import CalibrationStore
 from policyqa.retrieval.crosslang import Lexicon, flattened, romanize, romanized_forms
 from policyqa.retrieval.filters import Filters, filter_mask, region_filters, to_chroma_where
-from policyqa.retrieval.fusion import MISSING_FACTOR, Fused, RankedList, fuse, top_per_language
+from policyqa.retrieval.fusion import MISSING_FACTOR, Fused, RankedList, top_per_language
+from policyqa.retrieval.weighing import TermMatcher, dense_shares, fuse_lists, translated_weight
 
 log = logging.getLogger(__name__)
 
@@ -73,6 +75,8 @@ class HybridSearcher:
         missing_factor: float = MISSING_FACTOR,
         clock: Callable[[], float] = time.monotonic,
         domain: DomainPack | None = None,
+        calibration_store: CalibrationStore | None = None,
+        retriever: str = "default",
     ) -> None:
         self.store = store
         self.embedders = list(embedders)
@@ -92,6 +96,14 @@ class HybridSearcher:
         self._vectors: BoundedCache[tuple[str, str], list[float]] = BoundedCache()
         self._translations: BoundedCache[tuple[str, str, str], tuple[str, ...]] = BoundedCache()
         self._groups: BoundedCache[tuple[str, str], tuple[tuple[str, ...], ...]] = BoundedCache()
+        # What calibration measured on the index (`calibration_store.refresh`), and each
+        # language's indexed words in the multilingual space; empty until it is calibrated.
+        self.calibration_store = calibration_store
+        self.calibration: Calibration | None = None
+        self.terms = TermMatcher(self.multilingual_encoder(), self.tokenizer.content_words)
+        # "default", or for comparisons: "bm25" (the question's words alone), "lexical" (with
+        # translated terms for the other language), "dense:<slug>" (one embedder), "rrf"
+        self.retriever = retriever
 
     def _query_vector(self, spec: EmbedderSpec, embeddings: Embeddings, query: str) -> list[float]:
         """Query vectors are cached: an answer searches the same question more than once (with
@@ -109,7 +121,15 @@ class HybridSearcher:
         search of a question costs what its first search did: for benchmarks."""
         for cache in (self._vectors, self._translations, self._groups):
             cache.clear()
+        self.terms.forget()
         self.tokenizer.forget()
+
+    def use_calibration(
+        self, calibration: Calibration | None, term_tables: Mapping[str, TermTable]
+    ) -> None:
+        with self._lock:
+            self.calibration = calibration
+            self.terms.use(term_tables)
 
     def invalidate(self) -> None:
         """Re-read the index on the next search (after an ingest or a removal in this process)."""
@@ -205,6 +225,11 @@ class HybridSearcher:
                     named,
                     manifest,
                 )
+                if self.calibration_store is not None:
+                    # The last calibration, even of an earlier state of the index: its term
+                    # vectors and match levels stay close until the next ingest recomputes them.
+                    self.calibration = self.calibration_store.load()
+                    self.terms.use(self.calibration_store.load_terms())
             return self._state
 
     def _current_chunks(self, manifest: Mapping[str, Mapping[str, Any]]) -> list[Chunk]:
@@ -232,10 +257,10 @@ class HybridSearcher:
         if region_mask is not None:
             mask = region_mask if mask is None else mask & region_mask
         translations = self.translations(state, query, language)
-        lists = self._lexical_lists(state, query, language, mask, translations)
-        dense_weight = 1.0 - lists[0].weight
+        matches = self.terms.match(state.token, query, language)  # calibrated term tables
+        lists = self._lexical_lists(state, query, language, mask, translations, matches)
+        dense_weight = 1.0 - self.lexical_weight.get(language, 0.5)
         dense_specs = [(s, e) for s, e in self.embedders if s.covers(language)]
-        spec_weights = _dense_weights([s for s, _ in dense_specs], language)
         where = to_chroma_where(filters) if filters else None
         dense_hits = [
             (
@@ -257,22 +282,20 @@ class HybridSearcher:
         if region_mask is not None:  # regions are derived, not Chroma metadata: filter here
             allowed = {state.chunks[i].id for i in np.flatnonzero(region_mask)}
             dense_hits = [(s, [(cid, v) for cid, v in h if cid in allowed]) for s, h in dense_hits]
-        dense_scale = max((score for _, hits in dense_hits for _, score in hits), default=1.0)
+        shares = dense_shares([s for s, _ in dense_specs], language)
         for spec, hits in dense_hits:
             lists.append(
                 RankedList(
                     name=f"dense:{spec.slug}",
                     scores=dict(hits),
-                    weight=dense_weight * spec_weights[spec],
+                    weight=dense_weight,
                     judges=spec.covers,
                     normalize="max",
-                    scale=dense_scale,
+                    shares=shares[spec],
+                    scale_group="dense",
                 )
             )
-        chunk_language = state.chunk_language
-        # With translated terms the lexical list judges the other language itself, its scores
-        # already discounted by the language prior; imputing other lists would count it twice.
-        fused = fuse(lists, chunk_language, self.missing_factor)
+        fused = self._fuse(state, query, language, lists, dense_hits)
         fused = self._adjust(state, query, language, fused)[:k]
         missing = [f.chunk_id for f in fused if f.chunk_id not in state.position]
         extra = self.store.get_chunks(missing) if missing else {}
@@ -298,6 +321,29 @@ class HybridSearcher:
                 )
             )
         return passages
+
+    def _fuse(
+        self,
+        state: _LexicalState,
+        query: str,
+        language: str,
+        lists: list[RankedList],
+        dense_hits: Sequence[tuple[EmbedderSpec, list[tuple[str, float]]]],
+    ) -> list[Fused]:
+        """The default fusion (`weighing.fuse_lists`), or one retriever alone. A question that
+        asks for the other language's wording, or names an area whose sheet is wanted in either
+        language, keeps the language prior `_adjust` applies."""
+        wanted = requested_language(query)
+        keep_prior = bool((wanted and wanted != language) or self.domain.areas_in(query))
+        return fuse_lists(
+            self.retriever,
+            lists,
+            dense_hits,
+            state.chunk_language,
+            language,
+            self.calibration,
+            self.missing_factor if keep_prior else None,
+        )
 
     def translations(self, state: _LexicalState, query: str, language: str) -> list[str]:
         """Other-language search terms: lexicon pairs, then romanised Korean proper nouns
@@ -374,6 +420,7 @@ class HybridSearcher:
         language: str,
         mask: np.ndarray | None,
         translations: Sequence[str] = (),
+        matches: Sequence[TermMatch] = (),
     ) -> list[RankedList]:
         """BM25 on the question's own words; with translations, a second list that scores the
         other language's chunks on the translated terms, at a lower weight (a translation is
@@ -386,10 +433,16 @@ class HybridSearcher:
         own = state.index.scores(own_tokens)
         own_mask = mask
         lists = []
-        if translations and language != "mixed" and len(own):
-            # The other language's chunks are judged on the translated terms only.
+        if (translations or matches) and language != "mixed" and len(own):
+            # The other language's chunks are judged on the translated terms only; a term found
+            # by similarity counts for as much as it is similar.
             other_side = ~state.languages[language] & ~state.languages["mixed"]
-            translated = state.index.scores(self.tokenizer.tokenize(" ".join(translations)))
+            tokens = self.tokenizer.tokenize(" ".join(translations))
+            given = set(tokens)
+            extra = [m for m in matches if m.token not in given]
+            weights = [1.0] * len(tokens) + [m.similarity for m in extra]
+            tokens += [m.token for m in extra]
+            translated = state.index.scores(tokens, weights)
             own_mask = ~other_side if mask is None else mask & ~other_side
             lists.append(
                 RankedList(
@@ -397,9 +450,10 @@ class HybridSearcher:
                     scores=self._top(
                         state, translated, other_side if mask is None else mask & other_side
                     ),
-                    weight=weight * TRANSLATED_WEIGHT,
+                    weight=weight * translated_weight(self.calibration, language),
                     judges=lambda chunk_language: chunk_language not in (language, "mixed"),
                     normalize="max",
+                    bound=state.index.max_score(tokens, weights),
                 )
             )
 
@@ -411,7 +465,8 @@ class HybridSearcher:
         # The best match counts as a full match only if it reaches a tenth of what the
         # question's terms could score: a best match on stray words (an English question's
         # Latin tokens in Korean pages) is not a strong lexical signal.
-        floor = LEXICAL_SCALE_FLOOR * state.index.max_score(own_tokens)
+        bound = state.index.max_score(own_tokens)
+        floor = LEXICAL_SCALE_FLOOR * bound
         lists.insert(
             0,
             RankedList(
@@ -421,6 +476,7 @@ class HybridSearcher:
                 judges=judges,
                 normalize="max",
                 scale=max(max(own_top.values(), default=0.0), floor) or None,
+                bound=bound,
             ),
         )
         return lists
@@ -432,10 +488,3 @@ class HybridSearcher:
             return {}
         best = top_k(scores, self.candidates, mask)
         return {state.chunks[i].id: float(scores[i]) for i in best}
-
-
-def _dense_weights(specs: Sequence[EmbedderSpec], language: str) -> dict[EmbedderSpec, float]:
-    """Language-specific embedders get twice the share of multilingual ones for their language."""
-    raw = {s: (2.0 if s.language == language else 1.0) for s in specs}
-    total = sum(raw.values()) or 1.0
-    return {s: w / total for s, w in raw.items()}

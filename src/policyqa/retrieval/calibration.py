@@ -1,0 +1,352 @@
+"""Calibration of retrieval on the indexed documents themselves, without labels.
+
+Two things are derived from a corpus when it changes, and stored with the index:
+
+- a term table: the indexed words of each language embedded with the multilingual embedder, so
+  that a question's words find their nearest words of the other language's documents ("budget"
+  -> 예산, "livelihood benefit" -> 생계급여), also for terms that no glossary lists and that no
+  document glosses in parentheses;
+- fusion weights, chosen on pseudo-questions drawn from the corpus's own passages (a sentence of
+  one passage asks for the other passages of its page: the inverse cloze task), so that each
+  retriever counts for what it is worth on these documents rather than on the ones the
+  defaults were tuned on.
+
+This module holds the values and the pure functions; `calibration_store` reads and writes the
+files and runs a calibration on a searcher's index.
+"""
+
+from __future__ import annotations
+
+import itertools
+import logging
+import random
+import re
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+import numpy as np
+
+log = logging.getLogger(__name__)
+
+# -- the term table ---------------------------------------------------------------------------
+
+# Question words and indexed words are compared in the multilingual space. USE gives
+# translation pairs of single words 0.55-0.95 ("budget"/예산 0.91, "loan"/융자 0.74, "startup"/
+# 창업 0.59); a matched word counts for its similarity. 0.45 was chosen on ko-docs-dev's English
+# questions (0.5: hit@5 0.833, MRR 0.652; 0.45: 0.854, 0.670; 0.55 and 0.6 lower) and left the
+# other sets unchanged (README, "Retrieval quality").
+TERM_THRESHOLD = 0.45
+# Words embedded per language at most (the most widespread ones): bounds the work at ingest
+# (about 100 short words a second with USE on this 2-core machine under load) and the table's
+# memory (20k x 512 float32 = 40 MB) for any corpus size.
+TERM_LIMIT = 20_000
+# A word must occur in this many chunks to be in the table: a word of one chunk is more often a
+# PDF extraction fragment than a term, and costs an embedding for little.
+TERM_MIN_CHUNKS = 2
+
+_HANGUL_WORD = re.compile(r"^[\uac00-\ud7a3]{2,}$")
+_LATIN_WORD = re.compile(r"[A-Za-z][A-Za-z\-']*[A-Za-z]")
+
+
+@dataclass(frozen=True)
+class TermTable:
+    """One language's indexed words in the multilingual embedder's space: `tokens[i]` is what
+    BM25 knows (a Kiwi lemma, an English stem), `surfaces[i]` the word as written, which is
+    what was embedded, `vectors[i]` its unit vector."""
+
+    language: str
+    tokens: tuple[str, ...]
+    surfaces: tuple[str, ...]
+    vectors: np.ndarray
+
+    def __len__(self) -> int:
+        return len(self.tokens)
+
+
+def korean_terms(document_frequency: Mapping[str, int], limit: int = TERM_LIMIT) -> list[str]:
+    """Hangul tokens of the index worth a place in the table, most widespread first."""
+    kept = [
+        t for t, n in document_frequency.items() if n >= TERM_MIN_CHUNKS and _HANGUL_WORD.match(t)
+    ]
+    kept.sort(key=lambda t: (-document_frequency[t], t))
+    return kept[:limit]
+
+
+def english_terms(
+    texts: Iterable[str],
+    stem: Callable[[str], str | None],
+    document_frequency: Mapping[str, int],
+    limit: int = TERM_LIMIT,
+) -> list[tuple[str, str]]:
+    """(stem, surface) pairs for the English words of `texts`: the index knows stems, but a stem
+    ("hous") embeds badly, so each stem is embedded as its most frequent written form."""
+    surfaces: dict[str, dict[str, int]] = {}
+    for text in texts:
+        for match in _LATIN_WORD.finditer(text):
+            word = match.group(0)
+            if word.isupper():  # acronyms match as themselves in either language's text
+                continue
+            token = stem(word)
+            if token and document_frequency.get(token, 0) >= TERM_MIN_CHUNKS:
+                forms = surfaces.setdefault(token, {})
+                lowered = word.lower()
+                forms[lowered] = forms.get(lowered, 0) + 1
+    ranked = sorted(surfaces, key=lambda t: (-document_frequency.get(t, 0), t))[:limit]
+    return [(t, max(surfaces[t].items(), key=lambda kv: (kv[1], kv[0]))[0]) for t in ranked]
+
+
+def unit_rows(vectors: Any) -> np.ndarray:
+    array = np.asarray(vectors, dtype=np.float32)
+    if array.ndim != 2 or not len(array):
+        return np.zeros((0, array.shape[-1] if array.ndim == 2 else 0), dtype=np.float32)
+    norms = np.linalg.norm(array, axis=1, keepdims=True)
+    return np.asarray(array / np.maximum(norms, 1e-12), dtype=np.float32)
+
+
+@dataclass(frozen=True)
+class TermMatch:
+    word: str  # the question's word or phrase
+    token: str  # the indexed token of the other language it matched
+    similarity: float
+
+
+def nearest_terms(
+    words: Sequence[str],
+    word_vectors: np.ndarray,
+    table: TermTable,
+    threshold: float = TERM_THRESHOLD,
+) -> list[TermMatch]:
+    """For each question word, the table's nearest word when it is at least `threshold`
+    similar. A token matched by several words keeps its best similarity."""
+    if not len(table) or not len(words):
+        return []
+    similarities = unit_rows(word_vectors) @ table.vectors.T
+    best: dict[str, TermMatch] = {}
+    for i, word in enumerate(words):
+        j = int(np.argmax(similarities[i]))
+        value = float(similarities[i, j])
+        if value >= threshold:
+            token = table.tokens[j]
+            if token not in best or best[token].similarity < value:
+                best[token] = TermMatch(word, token, value)
+    return sorted(best.values(), key=lambda m: (-m.similarity, m.token))
+
+
+def phrases(words: Sequence[tuple[str, bool]]) -> list[str]:
+    """The question's content words and each pair of neighbouring ones ("job creation"), from
+    (word, kept) in reading order: a pair is only formed across two kept words in a row."""
+    kept = [w for w, keep in words if keep]
+    pairs = [
+        f"{a} {b}" for (a, keep_a), (b, keep_b) in itertools.pairwise(words) if keep_a and keep_b
+    ]
+    return list(dict.fromkeys(kept + pairs))
+
+
+def table_with_vectors(
+    language: str,
+    entries: Sequence[tuple[str, str]],
+    known: TermTable | None,
+    embed: Callable[[list[str]], Sequence[Sequence[float]]],
+    batch: int = 256,
+) -> TermTable:
+    """The table of `entries` (token, surface): vectors of surfaces `known` already holds are
+    reused, the others embedded, so a refresh after an ingest embeds only new words."""
+    reused: dict[str, np.ndarray] = {}
+    if known is not None:
+        reused = {s: known.vectors[i] for i, s in enumerate(known.surfaces)}
+    todo = [s for _, s in entries if s not in reused]
+    todo = list(dict.fromkeys(todo))
+    for start in range(0, len(todo), batch):
+        part = todo[start : start + batch]
+        reused.update(zip(part, unit_rows(embed(part)), strict=True))
+    if not entries:
+        return TermTable(language, (), (), np.zeros((0, 0), dtype=np.float32))
+    vectors = np.stack([np.asarray(reused[s], dtype=np.float32) for _, s in entries])
+    return TermTable(
+        language,
+        tuple(t for t, _ in entries),
+        tuple(s for _, s in entries),
+        unit_rows(vectors),
+    )
+
+
+# English chunks read for the written forms of stems: enough for every frequent stem, bounded
+# for a corpus of any size (every n-th chunk, so the sample is deterministic).
+SURFACE_SAMPLE = 20_000
+
+
+def build_term_tables(
+    document_frequency: Mapping[str, int],
+    english_texts: Sequence[str],
+    stem: Callable[[str], str | None],
+    embed: Callable[[list[str]], Sequence[Sequence[float]]],
+    known: Mapping[str, TermTable] | None = None,
+) -> dict[str, TermTable]:
+    """Both languages' term tables for an index, reusing the vectors of `known` tables."""
+    known = known or {}
+    step = max(1, len(english_texts) // SURFACE_SAMPLE)
+    stems: dict[str, str | None] = {}
+
+    def cached_stem(word: str) -> str | None:
+        key = word.lower()
+        if key not in stems:
+            stems[key] = stem(word)
+        return stems[key]
+
+    korean = [(t, t) for t in korean_terms(document_frequency)]
+    english = english_terms(english_texts[::step], cached_stem, document_frequency)
+    return {
+        "ko": table_with_vectors("ko", korean, known.get("ko"), embed),
+        "en": table_with_vectors("en", english, known.get("en"), embed),
+    }
+
+
+# -- match levels: what a match scores on this corpus ------------------------------------------
+
+# Pseudo-questions per chunk language: enough for a stable median, few enough that calibrating
+# costs seconds (one batch of query embeddings and one vector query each).
+PSEUDO_QUESTIONS = 60
+PSEUDO_SEED = 0
+_SENTENCE_WORDS = (6, 40)
+
+
+@dataclass(frozen=True)
+class PseudoQuestion:
+    """A sentence of one chunk (`source`), asking for the other chunks of its page (`targets`),
+    which share its topic but not its words: the inverse cloze task."""
+
+    text: str
+    language: str
+    source: str
+    targets: frozenset[str]
+
+
+@dataclass(frozen=True)
+class ChunkView:
+    """What pseudo-question sampling needs of a chunk."""
+
+    id: str
+    page: tuple[str, int]  # (document, page)
+    language: str
+    text: str
+
+
+def pseudo_questions(
+    chunks: Sequence[ChunkView],
+    split_sentences: Callable[[str], Sequence[str]],
+    per_language: int = PSEUDO_QUESTIONS,
+    seed: int = PSEUDO_SEED,
+) -> list[PseudoQuestion]:
+    """Up to `per_language` pseudo-questions for each chunk language, from pages of two or more
+    chunks, one per page, drawn with a fixed seed. The sentence must not occur in the other
+    chunks of its page (the overlap between neighbouring chunks would make it a copy)."""
+    rng = random.Random(seed)
+    pages: dict[tuple[str, int], list[ChunkView]] = {}
+    for chunk in chunks:
+        pages.setdefault(chunk.page, []).append(chunk)
+    keys = sorted(k for k, v in pages.items() if len(v) >= 2)
+    rng.shuffle(keys)
+    taken: dict[str, int] = {}
+    out: list[PseudoQuestion] = []
+    low, high = _SENTENCE_WORDS
+    for key in keys:
+        group = pages[key]
+        for source in rng.sample(group, len(group)):  # the first chunk that has a sentence
+            if source.language not in ("ko", "en"):
+                continue
+            if taken.get(source.language, 0) >= per_language:
+                continue
+            others = [c for c in group if c.id != source.id]
+            sentences = [
+                t.strip()
+                for t in split_sentences(source.text)
+                if low <= len(t.split()) <= high and not any(t.strip() in o.text for o in others)
+            ]
+            if not sentences:
+                continue
+            text = sentences[rng.randrange(len(sentences))]
+            targets = frozenset(o.id for o in others)
+            out.append(PseudoQuestion(text, source.language, source.id, targets))
+            taken[source.language] = taken.get(source.language, 0) + 1
+            break
+    return out
+
+
+def match_level(best_scores: Sequence[float]) -> float:
+    """The typical best similarity of a pseudo-question to another passage: the median."""
+    return float(np.median(best_scores)) if len(best_scores) else 0.0
+
+
+# -- how far the two languages say the same ----------------------------------------------------
+
+# A chunk "has a counterpart" in the other language when the multilingual embedder puts one of
+# that language's chunks this close to it: the cosine at which the answer composer already
+# takes two sentences of different languages to say the same (`answer.SAME_MEANING`; translation
+# pairs of the bundled corpus measured 0.62-0.75).
+COUNTERPART_COSINE = 0.6
+# Chunks sampled per language to measure it.
+COUNTERPART_SAMPLE = 60
+# The question's own language is preferred over the other by this factor where every passage
+# of the other language has a counterpart in it (a bilingual corpus says everything twice, and
+# an answer in the question's language is then there to be had); not at all where none has.
+OWN_LANGUAGE_PRIOR = 0.7
+# BM25 on translated terms weighs as much as on the question's own words where the other
+# language's passages hold content of their own, and this share where they only repeat the
+# question's language (the weight it had before calibration: a translation is weaker evidence).
+REPEATED_TRANSLATED_WEIGHT = 0.5
+
+
+def counterpart_share(best_cross: Sequence[float], threshold: float = COUNTERPART_COSINE) -> float:
+    """The share of sampled chunks whose nearest other-language chunk is at least `threshold`
+    similar."""
+    return sum(1 for v in best_cross if v >= threshold) / len(best_cross) if best_cross else 0.0
+
+
+def other_language_prior(share: float, prior: float = OWN_LANGUAGE_PRIOR) -> float:
+    """The factor for the other language's passages: 1 where the question's language has no
+    counterpart of them, `prior` where it has one for every passage."""
+    return 1.0 - (1.0 - prior) * min(1.0, max(0.0, share))
+
+
+@dataclass
+class Calibration:
+    """What was measured on one state of the index (`token`)."""
+
+    token: str
+    # (embedder slug, chunk language) -> median best cosine of pseudo-questions (`match_level`)
+    dense_levels: dict[tuple[str, str], float] = field(default_factory=dict)
+    # language -> share of its chunks with a counterpart in the other (`counterpart_share`)
+    counterparts: dict[str, float] = field(default_factory=dict)
+    questions: dict[str, int] = field(default_factory=dict)  # pseudo-questions per language
+    terms: dict[str, int] = field(default_factory=dict)  # term table size per language
+    seconds: float = 0.0
+
+    def _repeated(self, language: str) -> float:
+        """How far the other language's passages repeat `language`'s (0: not at all)."""
+        other = {"ko": "en", "en": "ko"}.get(language)
+        return min(1.0, max(0.0, self.counterparts.get(other, 0.0))) if other else 0.0
+
+    def other_language_prior(self, language: str) -> float:
+        """The factor for other-language passages of a question in `language`."""
+        return other_language_prior(self._repeated(language))
+
+    def translated_weight(self, language: str) -> float:
+        """The weight of BM25 on translated terms, relative to the question's own words."""
+        return 1.0 - (1.0 - REPEATED_TRANSLATED_WEIGHT) * self._repeated(language)
+
+    def to_json(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["dense_levels"] = [[s, lang, v] for (s, lang), v in self.dense_levels.items()]
+        return data
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> Calibration:
+        return cls(
+            token=str(data["token"]),
+            dense_levels={(str(s), str(lang)): float(v) for s, lang, v in data["dense_levels"]},
+            counterparts={str(k): float(v) for k, v in data.get("counterparts", {}).items()},
+            questions={str(k): int(v) for k, v in data.get("questions", {}).items()},
+            terms={str(k): int(v) for k, v in data.get("terms", {}).items()},
+            seconds=float(data.get("seconds", 0.0)),
+        )
