@@ -529,3 +529,29 @@ def test_interleaved_table_cells_are_no_sentence() -> None:
         "○ 지역 의과대학 신설, 지방의료원 관련 조치(구체 내용은 명시되지 않음)"
     )
     assert not _looks_like_fragment("Jeonbuk is the newest, after Jeju (since 1 July 2006).")
+
+
+LOANS_KO = (
+    "# 임대주택 융자\n\n임대주택 융자 사업은 전용면적 85㎡ 이하 주택의 건설 자금을 융자한다.\n\n"
+    "임대주택 융자 사업의 2024년 예산은 4,136억원이다.\n"
+)
+
+
+def test_a_share_asked_is_not_answered_by_other_figures(pipeline: Pipeline) -> None:
+    _write(pipeline.settings.corpus, {"loans-ko.md": LOANS_KO})
+    pipeline.ingest()
+    # "85㎡" and "4,136억원" are figures about the loans, but no interest rate
+    answer = pipeline.ask("임대주택 융자 사업의 융자 금리는 연 몇 %인가요?")
+    assert not answer.answered and answer.refusal == "no-detail", answer.text
+    answer = pipeline.ask("임대주택 융자 사업의 2024년 예산은 얼마인가요?")
+    assert answer.answered and "4,136억원" in answer.text, answer.text
+
+
+def test_a_year_the_document_never_mentions_is_refused(pipeline: Pipeline) -> None:
+    _write(pipeline.settings.corpus, {"committee-en.md": COMMITTEE_EN})
+    pipeline.ingest()
+    # The committee document names no year at all: it says nothing of 2022.
+    answer = pipeline.ask("Which body approved the regional plan in 2022?")
+    assert not answer.answered and answer.refusal == "other-period", answer.text
+    assert "2022" in answer.text
+    assert pipeline.ask("Which body approved the regional plan?").answered

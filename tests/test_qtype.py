@@ -10,10 +10,14 @@ from policyqa.answering.qtype import (
     DATE,
     ELIGIBILITY,
     LIST,
+    MONEY,
+    PERCENT,
     PLACE,
     asked_details,
+    asked_measure,
     gap_kinds,
     gives_detail,
+    gives_measure,
     is_yes_no,
 )
 from policyqa.domain import load_domain
@@ -178,3 +182,35 @@ def test_abbreviated_years_are_dates_not_amounts() -> None:
     )
     assert not gives_detail({AMOUNT}, "’17.11.29 주거복지로드맵 발표", "얼마인가요?")
     assert gives_detail({AMOUNT}, "’17.11.29 발표, 17만호 공급", "몇 호인가요?")
+
+
+@pytest.mark.parametrize(
+    ("question", "measure"),
+    [
+        ("민간임대 융자 금리는 연 몇 %인가요?", PERCENT),
+        ("By what percentage was the budget cut?", PERCENT),
+        ("2025년 국세감면액 전망치는 얼마인가요?", MONEY),
+        ("사업의 2024년 확정 예산은 얼마인가요?", MONEY),
+        ("How much did the programme spend in 2019?", MONEY),
+        ("결산액은 몇백만원인가요?", MONEY),
+        # a count, or an amount of no stated kind, is any figure
+        ("How many requests were approved?", None),
+        ("지원 기간은 얼마나 되나요?", None),
+        ("What does the budget say about roads?", None),
+    ],
+)
+def test_the_measure_an_amount_question_asks(question: str, measure: str | None) -> None:
+    assert asked_measure(question) == measure
+
+
+def test_a_share_or_a_sum_is_given_only_as_one() -> None:
+    assert gives_measure(PERCENT, "융자 금리는 연 2.0%이다")
+    assert not gives_measure(PERCENT, "전용면적 85㎡ 이하의 주택에 융자한다")
+    assert gives_measure(MONEY, "Block grants grow to KRW 10.6 trillion.")
+    assert gives_measure(MONEY, "Overall, we expect a surplus of $6.4 billion.")
+    assert not gives_measure(MONEY, "3개 연도의 실적과 전망을 국회에 제출한다")
+    assert not gives_measure(MONEY, "the request is screened within 20 working days")
+    # a table's bare figures are sums when its unit says so, and shares when it says %
+    row = "(단위: 백만원, %)\n| 사업 | 2024년 확정: 657,680 | 증감: △26.0 |"
+    assert gives_measure(MONEY, row) and gives_measure(PERCENT, row)
+    assert gives_measure(None, "anything at all")

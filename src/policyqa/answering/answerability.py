@@ -3,13 +3,13 @@ documents say it is not."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from policyqa.answering import qtype
 from policyqa.answering.analysis import QuestionAnalysis
 from policyqa.answering.gaps import in_gaps_section, is_not_specified
 from policyqa.answering.periods import period_gap, years_in
-from policyqa.answering.sentences import Candidate, span_section
+from policyqa.answering.sentences import Candidate, gives_measure, span_section
 from policyqa.core.models import Passage
 from policyqa.core.text import collapse
 
@@ -40,14 +40,19 @@ def gives_detail_here(cand: Candidate, analysis: QuestionAnalysis) -> bool:
     return bool(set(analysis.areas) & set(analysis.domain.areas_in(cand.span.text)))
 
 
-def detail_given(chosen: Sequence[Candidate], analysis: QuestionAnalysis) -> bool:
+def detail_given(
+    chosen: Sequence[Candidate], analysis: QuestionAnalysis, passages: Sequence[Passage] = ()
+) -> bool:
     """Whether a chosen sentence about the question gives the kind of detail asked for; a
     figure in a sentence on something else ("2026년 2월에는 ...") does not count, nor does one
     that shares only the area ("the Jeju ferry terminal costs ..." for "how much of the block
-    grants goes to Jeju?")."""
+    grants goes to Jeju?"). With the passages, a share or a sum of money asked must be given
+    as one: "3개 연도" does not say how much a forecast is, "85㎡" is no interest rate."""
     best = max((c.coverage for c in chosen), default=0.0)
     return any(
-        gives_detail_here(c, analysis) and analysis.terms.names_subject(c.span.text)
+        gives_detail_here(c, analysis)
+        and analysis.terms.names_subject(c.span.text)
+        and (not passages or gives_measure(analysis, passages[c.passage_index].chunk, c.span))
         for c in chosen
         if c.coverage >= DETAIL_RELEVANCE * best
     )
@@ -172,3 +177,24 @@ def _names_asked_year(
     chunk = passages[cand.passage_index].chunk
     context = f"{chunk.title}\n{chunk.section}\n{chunk.text[: cand.span.end]}"
     return bool(years_in(context) & analysis.years)
+
+
+def period_unnamed(
+    chosen: Sequence[Candidate],
+    passages: Sequence[Passage],
+    analysis: QuestionAnalysis,
+    document_names: Callable[[str, frozenset[int]], bool],
+) -> bool:
+    """Whether the question names a year that no chosen sentence's context (title, section,
+    what comes before it) names and that no document the sentences come from names anywhere
+    (`document_names(doc_id, years)`): a document that never mentions 2022 says nothing of
+    what happened in 2022, however well its sentences match the rest of the question."""
+    if not chosen or not analysis.years:
+        return False
+    for cand in chosen:
+        chunk = passages[cand.passage_index].chunk
+        context = f"{chunk.title}\n{chunk.section}\n{chunk.text[: cand.span.end]}"
+        if years_in(context) & analysis.years:
+            return False
+    documents = dict.fromkeys(passages[c.passage_index].chunk.doc_id for c in chosen)
+    return not any(document_names(doc, analysis.years) for doc in documents)

@@ -280,3 +280,57 @@ def gives_detail(
 def _new_match(pattern: re.Pattern[str], sentence: str, question: str) -> bool:
     asked = question.lower()
     return any(m.group(0).strip().lower() not in asked for m in pattern.finditer(sentence))
+
+
+# What an amount question measures, when it says so: a share ("몇 %", "what percentage") is not
+# answered by a count or a sum, nor a sum of money ("예산은 얼마", "how much did it spend") by
+# a count ("3개 연도") or a share. Classic answer typing, one level below "an amount".
+PERCENT = "percent"
+MONEY = "money"
+_ASKS_PERCENT = re.compile(
+    r"몇\s?(?:%|퍼센트|프로)|\b(?:what|which|by what) (?:percentage|per ?cent)\b|"
+    r"\bhow many (?:percent|per cent|percentage points)\b",
+    re.IGNORECASE,
+)
+_ASKS_SUM = re.compile(
+    r"얼마|몇\s?(?:십|백|천|만|억|조)+\s?원|\bhow much\b|\bwhat (?:amount|sum)\b", re.IGNORECASE
+)
+# Words that make the amount asked a sum of money: "예산은 얼마", "감면액", "how much ... spend".
+_MONEY_WORDS = re.compile(
+    r"예산|금액|액수|비용|사업비|지원금|[가-힣]액(?![가-힣])|[가-힣]액(?=[은는이가을를의도])|"
+    r"\b(?:budget|budgets|cost|costs|spend|spent|spending|funding|allocat\w*|money|dollars?|"
+    r"won|pounds?|euros?|grants?|revenue|expenditure|surplus|deficit)\b",
+    re.IGNORECASE,
+)
+_GIVES_MONEY = re.compile(
+    r"\d\s?(?:원|달러|억|조|만\s?원|천\s?원|백만|천만|파운드|유로)|[$£€₩]\s?\d|"
+    r"\b(?:KRW|USD|SGD|GBP|EUR|S\$)\s?\d|"
+    r"\d\s?(?:won|dollars?|pounds?|euros?)\b|\d(?:\.\d+)?\s?(?:million|billion|trillion|bn)\b|"
+    # a table's unit ("(단위: 백만원, %)", "(in $ million)") makes its bare numbers sums
+    r"(?:단위|units?|in)\s?[:：]?\s?[^)\n]{0,12}(?:원|달러|[$£€₩]|won|dollars?|pounds?)",
+    re.IGNORECASE,
+)
+_GIVES_PERCENT = re.compile(
+    r"\d\s?(?:%|퍼센트|percent|per cent)|(?:단위|units?)\s?[:：]?\s?[^)\n]{0,12}%",
+    re.IGNORECASE,
+)
+
+
+def asked_measure(question: str) -> str | None:
+    """PERCENT or MONEY when the question asks for a share or a sum of money; None when it asks
+    for another amount or says nothing of what the amount measures."""
+    if _ASKS_PERCENT.search(question):
+        return PERCENT
+    if _ASKS_SUM.search(question) and _MONEY_WORDS.search(question):
+        return MONEY
+    return None
+
+
+def gives_measure(measure: str | None, text: str) -> bool:
+    """Whether `text` (a sentence with what comes before it, where a table's unit is stated)
+    gives a figure of the measure asked; true when the question names no measure."""
+    if measure == PERCENT:
+        return _GIVES_PERCENT.search(text) is not None
+    if measure == MONEY:
+        return _GIVES_MONEY.search(text) is not None
+    return True

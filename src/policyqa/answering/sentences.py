@@ -8,6 +8,7 @@ import re
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 
+from policyqa.answering import qtype
 from policyqa.answering.analysis import QuestionAnalysis
 from policyqa.answering.gaps import in_gaps_section
 from policyqa.answering.periods import years_in
@@ -21,6 +22,8 @@ Tokenize = Callable[[str], list[str]]
 CONTEXT_CREDIT = 0.8
 # A sentence that gives the kind of detail asked for ("how much?" -> a figure).
 DETAIL_BOOST = 1.25
+# How far before a sentence its table's unit line may stand ("(단위: 백만원)" above the rows).
+UNIT_CONTEXT_CHARS = 300
 # A sentence that names a year the question asks about (the 2024 row of a table, not 2022's),
 # against one that names only other years.
 PERIOD_BOOST = 1.25
@@ -63,6 +66,21 @@ def span_section(chunk: Chunk, span: Span) -> str:
     return heading or chunk.section
 
 
+def measure_context(chunk: Chunk, span: Span) -> str:
+    """The sentence with what comes just before it in its passage, where a table states its
+    unit, and its section heading."""
+    before = chunk.text[max(0, span.start - UNIT_CONTEXT_CHARS) : span.start]
+    return f"{chunk.section}\n{before}{span.text}"
+
+
+def gives_measure(analysis: QuestionAnalysis, chunk: Chunk, span: Span) -> bool:
+    """Whether the sentence (with its table's unit) gives a figure of the measure asked:
+    a share for "몇 %", a sum of money for "예산은 얼마"."""
+    return analysis.measure is None or qtype.gives_measure(
+        analysis.measure, measure_context(chunk, span)
+    )
+
+
 def score_candidates(passages: Sequence[Passage], analysis: QuestionAnalysis) -> list[Candidate]:
     """Every sentence of the passages, scored by the question terms it covers (or, at a
     discount, that it covers together with the sentence before it: "It cost 175 trillion won"
@@ -88,7 +106,12 @@ def score_candidates(passages: Sequence[Passage], analysis: QuestionAnalysis) ->
         else:
             effective = coverage
         value = effective * (0.5 + 0.5 * (passages[unit.passage_index].score / top))
-        if analysis.details and analysis.gives_detail(span.text):
+        chunk = passages[unit.passage_index].chunk
+        if (
+            analysis.details
+            and analysis.gives_detail(span.text)
+            and gives_measure(analysis, chunk, span)
+        ):
             value *= DETAIL_BOOST
         named = years_in(span.text) if analysis.years else set()
         if named:
