@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Sequence
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -555,3 +556,32 @@ def test_a_year_the_document_never_mentions_is_refused(pipeline: Pipeline) -> No
     assert not answer.answered and answer.refusal == "other-period", answer.text
     assert "2022" in answer.text
     assert pipeline.ask("Which body approved the regional plan?").answered
+
+
+def test_a_table_row_on_another_programme_is_no_evidence() -> None:
+    from policyqa.answering.answerability import row_about_other_subject, row_label
+    from policyqa.core.models import Chunk, Passage
+
+    def passage(title: str, text: str) -> Passage:
+        chunk = Chunk("c", "d", title, 1, "1", "", "ko", text, "h")
+        return Passage(chunk, 1.0, 1)
+
+    def idf(tokens: Sequence[str]) -> dict[str, float]:
+        # programme names are rare words, "지원사업" a common one
+        return {t: 3.0 if t in ("창업사업화", "아이돌봄") else 1.0 for t in tokens}
+
+    question = _analysis("아이돌봄 지원사업 2024년 확정 예산은 얼마인가요?", "ko")
+    row = "| 창업사업화 지원사업 | 2024년 확정: 377,656 | (단위: 백만원) |"
+    assert row_label(row) == "창업사업화 지원사업"
+    assert row_label("| 2024년 확정: 377,656 |") is None  # a "header: value" cell is no label
+    # the row of the sheet's own programme, which is not the one asked about
+    sheet = [passage("부처 창업사업화 지원사업", row)]
+    assert row_about_other_subject(_candidate(0, row, False), sheet, question, idf)
+    asked = _analysis("창업사업화 지원사업 2024년 확정 예산은 얼마인가요?", "ko")
+    assert not row_about_other_subject(_candidate(0, row, False), sheet, asked, idf)
+    # a row labelled by its kind ("코드") is not about another subject
+    code = "| 코드 | 주택도시기금 | 국토교통부 |"
+    other_sheet = [passage("부처 창업사업화 지원사업", code)]
+    assert not row_about_other_subject(_candidate(0, code, False), other_sheet, question, idf)
+    # nor is a row in another language judged by shared words
+    assert not row_about_other_subject(_candidate(0, row, True), sheet, question, idf)

@@ -3,15 +3,26 @@ documents say it is not."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+import re
+from collections.abc import Callable, Mapping, Sequence
 
 from policyqa.answering import qtype
 from policyqa.answering.analysis import QuestionAnalysis
 from policyqa.answering.gaps import in_gaps_section, is_not_specified
 from policyqa.answering.periods import period_gap, years_in
 from policyqa.answering.sentences import Candidate, gives_measure, span_section
+from policyqa.answering.terms import subject_terms
 from policyqa.core.models import Passage
 from policyqa.core.text import collapse
+
+# A table row is about what its label cell names: a row whose label shares less than this
+# IDF-weighted share with the question is another subject's row (the budget row of another
+# programme on a sheet laid out like the one asked about).
+ROW_SUBJECT_SHARE = 0.5
+# The first cell of a table row as ingest writes rows ("| 생계급여 | 2024년 확정: 7,541,072 |"):
+# words without a "header: value" colon.
+_ROW_LABEL = re.compile(r"^\s*\|\s*([^|:]{2,60}?)\s*\|")
+_WORD = re.compile(r"[A-Za-z가-힣]")
 
 # A "not specified" sentence answers the question only if it is about what was asked: it must
 # contain at least this share of the question's terms.
@@ -198,3 +209,41 @@ def period_unnamed(
             return False
     documents = dict.fromkeys(passages[c.passage_index].chunk.doc_id for c in chosen)
     return not any(document_names(doc, analysis.years) for doc in documents)
+
+
+def row_label(text: str) -> str | None:
+    """The label cell of a table row, None when the text is no row or its first cell holds
+    no words (a figure, a tick, or a "header: value" cell)."""
+    match = _ROW_LABEL.match(text)
+    if match is None or not _WORD.search(match.group(1)):
+        return None
+    return match.group(1)
+
+
+def row_about_other_subject(
+    cand: Candidate,
+    passages: Sequence[Passage],
+    analysis: QuestionAnalysis,
+    idf: Callable[[Sequence[str]], Mapping[str, float]],
+) -> bool:
+    """Whether the sentence is a table row whose label names its document's subject (the
+    label's words are in the title: a programme's own row, not a "코드" or "구분" row) and that
+    subject is not what the question asks about: most of the label's IDF weight is not in the
+    question. "| 창업사업화지원 | 2024년 확정(B): 377,656 |" does not answer a question on
+    아이돌봄 지원사업, though both are 지원사업 with a 2024 budget. Rows in another language
+    than the question's are left to the other checks: counting shared words across languages
+    says nothing."""
+    label = row_label(cand.span.text)
+    if label is None or cand.other_language:
+        return False
+    terms = analysis.terms
+    weights = idf(subject_terms(terms.tokenize(label)))
+    total = sum(weights.values())
+    if total <= 0:
+        return False
+    title = set(terms.tokenize(passages[cand.passage_index].chunk.title))
+    if sum(w for t, w in weights.items() if t in title) / total < ROW_SUBJECT_SHARE:
+        return False  # the label names a row kind, not the document's subject
+    asked = set(terms.weights) | set(terms.tokenize(analysis.standalone))
+    met = sum(w for t, w in weights.items() if t in asked or t in analysis.standalone)
+    return met / total < ROW_SUBJECT_SHARE

@@ -22,6 +22,7 @@ from policyqa.answering.answerability import (
     detail_given,
     other_period,
     period_unnamed,
+    row_about_other_subject,
     stated_gap,
 )
 from policyqa.answering.completion import complete_sentences
@@ -122,6 +123,18 @@ class Assistant:
             )
             return
         candidates = score_candidates(passages, analysis)
+        scored = bool(candidates)
+        candidates = [
+            c
+            for c in candidates
+            if not row_about_other_subject(c, passages, analysis, self.searcher.idf)
+        ]
+        if scored and not candidates:
+            # Every sentence is a table row on another subject than the one asked.
+            yield from self._refuse(
+                answer, "not-found", self._not_found(analysis, evidence, filters), started
+            )
+            return
         limit = max_sentences or self.max_sentences
         chosen = select_sentences(candidates, self.searcher.tokenize, limit)
         gap = stated_gap(chosen, passages, analysis, candidates)
