@@ -25,6 +25,7 @@ from policyqa.answering.answerability import (
     row_about_other_subject,
     stated_gap,
 )
+from policyqa.answering.coherence import with_antecedents, without_gap_items
 from policyqa.answering.completion import complete_sentences
 from policyqa.answering.composers import Composer, ExtractiveComposer
 from policyqa.answering.condense import Turn, follow_up
@@ -158,6 +159,7 @@ class Assistant:
             return
         encoder = self.searcher.multilingual_encoder()
         chosen = in_question_language(chosen, candidates, analysis, encoder)
+        chosen = with_antecedents(without_gap_items(chosen, passages), passages)
         verifier = Verifier(passages, self.checker)
         draft: list[str] = []
         for delta in self._verified_deltas(analysis, passages, chosen, verifier, draft):

@@ -95,7 +95,7 @@ def score_candidates(passages: Sequence[Passage], analysis: QuestionAnalysis) ->
     def score(unit: Candidate, tokens: set[str], previous: set[str]) -> Candidate | None:
         """The unit scored: None for a heading or a piece of table cells."""
         span, other = unit.span, unit.other_language
-        if _looks_like_heading(span.text) or _looks_like_fragment(span.text):
+        if looks_like_heading(span.text) or _looks_like_fragment(span.text):
             return None
         coverage = terms.coverage(tokens, other, span.text)
         if previous and coverage > 0:
@@ -136,7 +136,7 @@ def score_candidates(passages: Sequence[Passage], analysis: QuestionAnalysis) ->
                 continue  # nor is a list of sources that starts inside the chunk
             span = _without_title(sentence, chunk.title)
             if span is not None:
-                span = _without_heading(span, chunk.text)
+                span = without_heading(span, chunk.text)
             if span is None:
                 continue  # the document's title line says nothing the title does not
             tokens = set(terms.tokenize(span.text))
@@ -208,7 +208,7 @@ def _without_title(span: Span, title: str) -> Span | None:
     return Span(rest, span.start + found.end())
 
 
-def _without_heading(span: Span, text: str) -> Span:
+def without_heading(span: Span, text: str) -> Span:
     """The sentence without a section heading that the PDF line-joining ran into it ("A
     different grouping: ... "Gangwon·Jeju" The finance ministry's ..."): a heading names the
     section, and read as part of the sentence it makes the sentence look about more than it is."""
@@ -234,7 +234,7 @@ def _looks_like_fragment(text: str) -> bool:
     return len(text) < FRAGMENT_CHARS and leaves_parenthesis_open(text)
 
 
-def _looks_like_heading(text: str) -> bool:
+def looks_like_heading(text: str) -> bool:
     return (
         len(text) < 40
         and not re.search(r"[.다요음함됨임]\s*$", text)
