@@ -73,3 +73,15 @@ def test_items_of_a_not_specified_list_are_not_quoted_as_facts() -> None:
     figure = Candidate(1, Span("Block grants grow to KRW 10.6 trillion in 2026.", 0), 1, 1, False)
     assert without_gap_items([item, figure], [gap, fact]) == [figure]
     assert without_gap_items([item], [gap, fact]) == [item]  # a refusal quotes it (stated_gap)
+
+
+def test_a_piece_of_the_antecedent_chosen_by_itself_is_shown_once() -> None:
+    passages = [_passage(GROUPING)]
+    piece = _candidate(GROUPING, "Southeast, Southwest, Central, and Gangwon·Jeju.")
+    pointing = _candidate(GROUPING, "That grouping put Jeju and Gangwon together in one unit.")
+    shown = with_antecedents([piece, pointing], passages)
+    assert [c.span.text for c in shown] == [
+        "The finance ministry's strategy of 22 August 2025 used a different regional split:\n"
+        "Southeast, Southwest, Central, and Gangwon·Jeju.",
+        pointing.span.text,
+    ]

@@ -80,7 +80,31 @@ def with_antecedents(chosen: Sequence[Candidate], passages: Sequence[Passage]) -
         if not shown:
             out.append(dataclasses.replace(cand, span=before))
         out.append(cand)
-    return out or list(chosen)
+    return _without_contained(out) or list(chosen)
+
+
+def _without_contained(chosen: Sequence[Candidate]) -> list[Candidate]:
+    """Each sentence once: one inside another shown sentence of its passage (a piece of an
+    antecedent that was chosen by itself) is left out."""
+
+    def inside(a: Candidate, b: Candidate) -> bool:
+        return (
+            a is not b
+            and a.passage_index == b.passage_index
+            and b.span.start <= a.span.start
+            and a.span.end <= b.span.end
+            and (a.span.start, a.span.end) != (b.span.start, b.span.end)
+        )
+
+    kept = [c for c in chosen if not any(inside(c, other) for other in chosen)]
+    seen: set[tuple[int, int, int]] = set()
+    out = []
+    for cand in kept:
+        key = (cand.passage_index, cand.span.start, cand.span.end)
+        if key not in seen:
+            seen.add(key)
+            out.append(cand)
+    return out
 
 
 def without_gap_items(chosen: Sequence[Candidate], passages: Sequence[Passage]) -> list[Candidate]:
