@@ -214,3 +214,12 @@ def test_a_share_or_a_sum_is_given_only_as_one() -> None:
     row = "(단위: 백만원, %)\n| 사업 | 2024년 확정: 657,680 | 증감: △26.0 |"
     assert gives_measure(MONEY, row) and gives_measure(PERCENT, row)
     assert gives_measure(None, "anything at all")
+
+
+def test_eligibility_asked_as_conditions_and_given_as_thresholds() -> None:
+    assert ELIGIBILITY in asked_details("장려금은 어떤 조건을 충족해야 받을 수 있나요?")
+    assert ELIGIBILITY in asked_details("이 주택은 누구한테 공급돼요?")
+    question = "장려금의 지원 대상기업과 수령 조건은 무엇인가요?"
+    assert gives_detail({ELIGIBILITY}, "5인 이상 기업에서 만 15~34세 청년을 채용", question)
+    assert gives_detail({ELIGIBILITY}, "6개월 이상 고용을 유지하면 지원", question)
+    assert not gives_detail({ELIGIBILITY}, "최장 2년간 지원하는 것임", question)

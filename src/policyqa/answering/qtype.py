@@ -84,6 +84,9 @@ _ASKS = {
     # Who may benefit: answered by a group or a condition, not by what the benefit is.
     ELIGIBILITY: re.compile(
         r"누가\s?(?:받|신청|이용|혜택|지원\s?받|해당)|(?:지원|신청|수급|수혜)\s?(?:대상|자격|조건|요건)|"
+        # "어떤 조건을 충족해야 받을 수 있나요?", "수혜자는 누구?", "누구한테 공급돼요?"
+        r"(?:조건|요건|자격)\s?(?:을|를|이|은|는)?\s?(?:충족|갖추|갖춰|만족)|수혜자|"
+        r"누구(?:한테|에게)|"
         r"자격\s?(?:요건|조건)|소득\s?(?:기준|요건|조건)|"
         r"\bwho (?:can|could|may|will|would) (?:get|receive|apply|use|claim|qualify|benefit)\b|"
         r"\bwho (?:is|are) eligible\b|\beligib(?:le|ility)\b|\bqualif(?:y|ies)\b|"
@@ -120,7 +123,9 @@ _LIST_SEPARATOR = re.compile(r"[,·、/]|\s및\s|\sand\s|\sor\s|\s또는\s")
 # A group of people or a condition on them: "청년", "만 65세 이상", "households below ...".
 _ELIGIBLE_GROUP = re.compile(
     r"대상|자격|요건|조건|기준|소득|가구|세대|청년|노인|어르신|아동|학생|장애|거주|"
-    r"만\s?\d+\s?세|\d+\s?세\s?(?:이상|이하|미만)|"
+    r"만\s?\d+\s?(?:[~∼-]\s?\d+\s?)?세|\d+\s?(?:[~∼-]\s?\d+\s?)?세\s?(?:이상|이하|미만)|"
+    # a threshold is a condition: "5인 이상", "6개월 이상", "중위소득 30% 이하"
+    r"\d+\s?(?:인|명|개월|년|%)\s?(?:이상|이하|미만|초과)|수급자|"
     r"\b(?:eligib\w*|criteri\w*|qualif\w*|residents?|households?|income|aged|citizens?|"
     r"those who|anyone|everyone|students?|youth|young people|elderly|older people|families)\b",
     re.IGNORECASE,
