@@ -585,3 +585,18 @@ def test_a_table_row_on_another_programme_is_no_evidence() -> None:
     assert not row_about_other_subject(_candidate(0, code, False), other_sheet, question, idf)
     # nor is a row in another language judged by shared words
     assert not row_about_other_subject(_candidate(0, row, True), sheet, question, idf)
+
+
+def test_the_documents_title_is_context_for_its_sentences() -> None:
+    from policyqa.answering.sentences import score_candidates
+    from policyqa.core.models import Chunk, Passage
+
+    def passage(title: str, text: str) -> Passage:
+        return Passage(Chunk(title, title, title, 1, "1", "", "ko", text, "h"), 1.0, 1)
+
+    question = _analysis("생계급여 사업시행주체 누구", "ko")
+    # On the 생계급여 sheet the field asked for does not repeat the programme's name.
+    sheet = passage("생계급여", "- 사업시행주체 : 보건복지부, 지자체 지정")
+    other = passage("노인일자리", "- 사업수혜자 : 생계급여 수급자 중 희망자")
+    best = score_candidates([other, sheet], question)[0]
+    assert "보건복지부" in best.span.text

@@ -92,16 +92,22 @@ def score_candidates(passages: Sequence[Passage], analysis: QuestionAnalysis) ->
     top = max(p.score for p in passages) or 1.0
     out = []
 
+    titles = [set(terms.tokenize(p.chunk.title)) for p in passages]
+
     def score(unit: Candidate, tokens: set[str], previous: set[str]) -> Candidate | None:
         """The unit scored: None for a heading or a piece of table cells."""
         span, other = unit.span, unit.other_language
         if looks_like_heading(span.text) or _looks_like_fragment(span.text):
             return None
         coverage = terms.coverage(tokens, other, span.text)
-        if previous and coverage > 0:
+        # The document's title names what all its sentences are about ("- 사업시행주체 :
+        # 보건복지부, 지자체" on the 생계급여 sheet is about 생계급여), as the sentence before
+        # names what the next one continues.
+        context = previous | titles[unit.passage_index]
+        if context and coverage > 0:
             # Only a sentence that shares some of the question's terms continues its
             # predecessor's subject; otherwise any sentence after a good one would qualify.
-            with_context = terms.coverage(tokens | previous, other, span.text)
+            with_context = terms.coverage(tokens | context, other, span.text)
             effective = max(coverage, CONTEXT_CREDIT * with_context)
         else:
             effective = coverage
