@@ -223,3 +223,10 @@ def test_eligibility_asked_as_conditions_and_given_as_thresholds() -> None:
     assert gives_detail({ELIGIBILITY}, "5인 이상 기업에서 만 15~34세 청년을 채용", question)
     assert gives_detail({ELIGIBILITY}, "6개월 이상 고용을 유지하면 지원", question)
     assert not gives_detail({ELIGIBILITY}, "최장 2년간 지원하는 것임", question)
+
+
+def test_abbreviated_korean_dates_are_dates() -> None:
+    question = "창업사업화지원 사업은 언제부터 시행되었나요?"
+    assert gives_detail({DATE}, "- 사업기간 : ‘09~", question)
+    assert gives_detail({DATE}, "기업형 임대사업자 육성방안 발표(’15.1.13)", question)
+    assert not gives_detail({DATE}, "- 사업시행방법 : 직접수행", question)

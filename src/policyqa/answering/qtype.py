@@ -144,6 +144,8 @@ _DATE_NUMBER = re.compile(
     r"\d+\s?(?:years?|months?|days?|weeks?)\b",
     re.IGNORECASE,
 )
+# Years and dates as Korean documents abbreviate them: ‘09~, ’15.1.13, '17. 11, (’18)
+_SHORT_DATE = re.compile(r"[’‘'`]\d{2}(?:\s?\.\s?\d{1,2}){0,2}(?:\s?년)?(?!\d)")
 _CALENDAR = re.compile(
     rf"\b\d{{4}}-\d{{1,2}}(?:-\d{{1,2}})?\b|\b\d{{1,2}}\s+{MONTH_NAME}(?:\s+\d{{4}})?|"
     rf"\b{MONTH_NAME}\s+\d{{1,2}}(?:,?\s+\d{{4}})?|(?<!\d)(?:1[89]|20)\d\d(?:년)?(?![\d.,]|\s?(?:조|억|만|원|%))|"
@@ -263,7 +265,9 @@ def gives_detail(
             return True
     # A date, not any number: the "3" of "3 special provinces" says nothing about when.
     if DATE in kinds and (
-        _new_match(_DATE_NUMBER, sentence, question) or _new_match(_DATE_WORDS, sentence, question)
+        _new_match(_DATE_NUMBER, sentence, question)
+        or _new_match(_DATE_WORDS, sentence, question)
+        or _new_match(_SHORT_DATE, sentence, question)
     ):
         return True
     if PLACE in kinds:
