@@ -600,3 +600,20 @@ def test_the_documents_title_is_context_for_its_sentences() -> None:
     other = passage("노인일자리", "- 사업수혜자 : 생계급여 수급자 중 희망자")
     best = score_candidates([other, sheet], question)[0]
     assert "보건복지부" in best.span.text
+
+
+def test_the_title_does_not_make_a_gap_item_outweigh_the_answer() -> None:
+    from policyqa.answering.sentences import score_candidates
+    from policyqa.core.models import Chunk, Passage
+
+    question = _analysis("When did Gangwon become special", "en")
+    text = "## Not specified\n\n- Whether any special zone would be located there."
+
+    def gap_item(title: str) -> Candidate:
+        sheet = Passage(Chunk("c", "d", title, 1, "1", "", "en", text, "h"), 1.0, 1)
+        return next(c for c in score_candidates([sheet], question) if "Whether" in c.span.text)
+
+    on_sheet, elsewhere = gap_item("Gangwon"), gap_item("Other")
+    # ranked with its sheet's title, but weighed against an answer by its own words only
+    assert on_sheet.score > elsewhere.score
+    assert on_sheet.effective == elsewhere.effective

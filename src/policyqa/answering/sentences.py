@@ -100,18 +100,23 @@ def score_candidates(passages: Sequence[Passage], analysis: QuestionAnalysis) ->
         if looks_like_heading(span.text) or _looks_like_fragment(span.text):
             return None
         coverage = terms.coverage(tokens, other, span.text)
-        # The document's title names what all its sentences are about ("- 사업시행주체 :
-        # 보건복지부, 지자체" on the 생계급여 sheet is about 생계급여), as the sentence before
-        # names what the next one continues.
-        context = previous | titles[unit.passage_index]
-        if context and coverage > 0:
+        effective = titled = coverage
+        if coverage > 0:
             # Only a sentence that shares some of the question's terms continues its
             # predecessor's subject; otherwise any sentence after a good one would qualify.
-            with_context = terms.coverage(tokens | context, other, span.text)
-            effective = max(coverage, CONTEXT_CREDIT * with_context)
-        else:
-            effective = coverage
-        value = effective * (0.5 + 0.5 * (passages[unit.passage_index].score / top))
+            if previous:
+                with_context = terms.coverage(tokens | previous, other, span.text)
+                effective = max(coverage, CONTEXT_CREDIT * with_context)
+            # The document's title names what all its sentences are about ("- 사업시행주체 :
+            # 보건복지부, 지자체" on the 생계급여 sheet is about 생계급여): it ranks them, but
+            # does not make a sentence more about the question when weighed against a stated
+            # gap (`effective`), since a gap list on a sheet about X would then answer any
+            # question on X.
+            with_title = terms.coverage(
+                tokens | previous | titles[unit.passage_index], other, span.text
+            )
+            titled = max(effective, CONTEXT_CREDIT * with_title)
+        value = titled * (0.5 + 0.5 * (passages[unit.passage_index].score / top))
         chunk = passages[unit.passage_index].chunk
         if (
             analysis.details
