@@ -230,3 +230,17 @@ def test_abbreviated_korean_dates_are_dates() -> None:
     assert gives_detail({DATE}, "- 사업기간 : ‘09~", question)
     assert gives_detail({DATE}, "기업형 임대사업자 육성방안 발표(’15.1.13)", question)
     assert not gives_detail({DATE}, "- 사업시행방법 : 직접수행", question)
+
+
+def test_a_counted_list_needs_as_many_items() -> None:
+    from policyqa.answering.qtype import asked_count, list_items
+
+    assert asked_count("특례가 들어간 4개 분야가 구체적으로 뭐예요?") == 4
+    assert asked_count("What are the four CSF Tiers?") == 4
+    assert asked_count("3대 분야는 무엇인가요?") == 3
+    assert asked_count("2개월 뒤에는 뭐가 바뀌나요?") is None  # a duration, not a count
+    assert list_items("- A\n- B\n- C\n- D") == 4
+    question = "특례가 들어간 4개 분야가 구체적으로 뭐예요?"
+    three = "Jeonbuk is the newest, after Jeju (2006) and Gangwon (2023)."
+    assert not gives_detail({LIST}, three, question)
+    assert gives_detail({LIST}, "The four fields are tax, land, industry and education.", question)

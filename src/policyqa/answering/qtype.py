@@ -281,8 +281,8 @@ def gives_detail(
             return True
     if ELIGIBILITY in kinds and _new_match(_ELIGIBLE_GROUP, sentence, question):
         return True
-    if LIST in kinds and len(_LIST_SEPARATOR.findall(_CALENDAR.sub(" ", sentence))) >= 2:
-        return True  # three or more items named
+    if LIST in kinds and list_items(sentence) >= (asked_count(question) or 3):
+        return True  # as many items as the question counts, or three or more
     return BODY in kinds and _new_match(_BODY_NAME, sentence, question)
 
 
@@ -343,3 +343,46 @@ def gives_measure(measure: str | None, text: str) -> bool:
     if measure == MONEY:
         return _GIVES_MONEY.search(text) is not None
     return True
+
+
+_COUNT_WORDS = {
+    "two": 2,
+    "three": 3,
+    "four": 4,
+    "five": 5,
+    "six": 6,
+    "seven": 7,
+    "eight": 8,
+    "nine": 9,
+    "ten": 10,
+    "두": 2,
+    "세": 3,
+    "네": 4,
+    "다섯": 5,
+    "여섯": 6,
+    "일곱": 7,
+    "여덟": 8,
+    "아홉": 9,
+}
+_COUNTED = re.compile(
+    r"(?<![\d.])(\d{1,2}|두|세|네|다섯|여섯|일곱|여덟|아홉)\s?(?:개|가지|대)(?![가-힣]*\s?(?:년|월|일))|"
+    r"\bthe (\d{1,2}|two|three|four|five|six|seven|eight|nine|ten)\b",
+    re.IGNORECASE,
+)
+_ITEM_LINE = re.compile(r"^\s*(?:[-*•◦▪·]|\d{1,2}[.)]|[가-하][.)]|\([0-9a-z가-하]{1,2}\))\s", re.M)
+
+
+def asked_count(question: str) -> int | None:
+    """How many items a list question counts ("4개 분야", "the three areas"); None if it
+    names no count."""
+    match = _COUNTED.search(question)
+    if match is None:
+        return None
+    word = (match.group(1) or match.group(2)).lower()
+    return int(word) if word.isdigit() else _COUNT_WORDS.get(word)
+
+
+def list_items(text: str) -> int:
+    """How many items a sentence or list names: its separators plus one, or its item lines."""
+    separators = len(_LIST_SEPARATOR.findall(_CALENDAR.sub(" ", text)))
+    return max(separators + 1, len(_ITEM_LINE.findall(text)))
