@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Sequence
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -529,3 +530,90 @@ def test_interleaved_table_cells_are_no_sentence() -> None:
         "○ 지역 의과대학 신설, 지방의료원 관련 조치(구체 내용은 명시되지 않음)"
     )
     assert not _looks_like_fragment("Jeonbuk is the newest, after Jeju (since 1 July 2006).")
+
+
+LOANS_KO = (
+    "# 임대주택 융자\n\n임대주택 융자 사업은 전용면적 85㎡ 이하 주택의 건설 자금을 융자한다.\n\n"
+    "임대주택 융자 사업의 2024년 예산은 4,136억원이다.\n"
+)
+
+
+def test_a_share_asked_is_not_answered_by_other_figures(pipeline: Pipeline) -> None:
+    _write(pipeline.settings.corpus, {"loans-ko.md": LOANS_KO})
+    pipeline.ingest()
+    # "85㎡" and "4,136억원" are figures about the loans, but no interest rate
+    answer = pipeline.ask("임대주택 융자 사업의 융자 금리는 연 몇 %인가요?")
+    assert not answer.answered and answer.refusal == "no-detail", answer.text
+    answer = pipeline.ask("임대주택 융자 사업의 2024년 예산은 얼마인가요?")
+    assert answer.answered and "4,136억원" in answer.text, answer.text
+
+
+def test_a_year_the_document_never_mentions_is_refused(pipeline: Pipeline) -> None:
+    _write(pipeline.settings.corpus, {"committee-en.md": COMMITTEE_EN})
+    pipeline.ingest()
+    # The committee document names no year at all: it says nothing of 2022.
+    answer = pipeline.ask("Which body approved the regional plan in 2022?")
+    assert not answer.answered and answer.refusal == "other-period", answer.text
+    assert "2022" in answer.text
+    assert pipeline.ask("Which body approved the regional plan?").answered
+
+
+def test_a_table_row_on_another_programme_is_no_evidence() -> None:
+    from policyqa.answering.answerability import row_about_other_subject, row_label
+    from policyqa.core.models import Chunk, Passage
+
+    def passage(title: str, text: str) -> Passage:
+        chunk = Chunk("c", "d", title, 1, "1", "", "ko", text, "h")
+        return Passage(chunk, 1.0, 1)
+
+    def idf(tokens: Sequence[str]) -> dict[str, float]:
+        # programme names are rare words, "지원사업" a common one
+        return {t: 3.0 if t in ("창업사업화", "아이돌봄") else 1.0 for t in tokens}
+
+    question = _analysis("아이돌봄 지원사업 2024년 확정 예산은 얼마인가요?", "ko")
+    row = "| 창업사업화 지원사업 | 2024년 확정: 377,656 | (단위: 백만원) |"
+    assert row_label(row) == "창업사업화 지원사업"
+    assert row_label("| 2024년 확정: 377,656 |") is None  # a "header: value" cell is no label
+    # the row of the sheet's own programme, which is not the one asked about
+    sheet = [passage("부처 창업사업화 지원사업", row)]
+    assert row_about_other_subject(_candidate(0, row, False), sheet, question, idf)
+    asked = _analysis("창업사업화 지원사업 2024년 확정 예산은 얼마인가요?", "ko")
+    assert not row_about_other_subject(_candidate(0, row, False), sheet, asked, idf)
+    # a row labelled by its kind ("코드") is not about another subject
+    code = "| 코드 | 주택도시기금 | 국토교통부 |"
+    other_sheet = [passage("부처 창업사업화 지원사업", code)]
+    assert not row_about_other_subject(_candidate(0, code, False), other_sheet, question, idf)
+    # nor is a row in another language judged by shared words
+    assert not row_about_other_subject(_candidate(0, row, True), sheet, question, idf)
+
+
+def test_the_documents_title_is_context_for_its_sentences() -> None:
+    from policyqa.answering.sentences import score_candidates
+    from policyqa.core.models import Chunk, Passage
+
+    def passage(title: str, text: str) -> Passage:
+        return Passage(Chunk(title, title, title, 1, "1", "", "ko", text, "h"), 1.0, 1)
+
+    question = _analysis("생계급여 사업시행주체 누구", "ko")
+    # On the 생계급여 sheet the field asked for does not repeat the programme's name.
+    sheet = passage("생계급여", "- 사업시행주체 : 보건복지부, 지자체 지정")
+    other = passage("노인일자리", "- 사업수혜자 : 생계급여 수급자 중 희망자")
+    best = score_candidates([other, sheet], question)[0]
+    assert "보건복지부" in best.span.text
+
+
+def test_the_title_does_not_make_a_gap_item_outweigh_the_answer() -> None:
+    from policyqa.answering.sentences import score_candidates
+    from policyqa.core.models import Chunk, Passage
+
+    question = _analysis("When did Gangwon become special", "en")
+    text = "## Not specified\n\n- Whether any special zone would be located there."
+
+    def gap_item(title: str) -> Candidate:
+        sheet = Passage(Chunk("c", "d", title, 1, "1", "", "en", text, "h"), 1.0, 1)
+        return next(c for c in score_candidates([sheet], question) if "Whether" in c.span.text)
+
+    on_sheet, elsewhere = gap_item("Gangwon"), gap_item("Other")
+    # ranked with its sheet's title, but weighed against an answer by its own words only
+    assert on_sheet.score > elsewhere.score
+    assert on_sheet.effective == elsewhere.effective

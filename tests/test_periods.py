@@ -33,3 +33,16 @@ def test_period_gap() -> None:
     assert period_gap({2025}, "The budget grows by 10%.") is None  # no year to contradict
     assert period_gap(set(), row) is None
     assert period_gap({2020, 2021, 2022}, "’22년~‘24년") is None
+
+
+def test_an_open_range_names_later_years_only_when_asked() -> None:
+    assert 2025 in years_in("2010년부터 국회에 제출")
+    assert years_in("2010년부터 국회에 제출", open_ended=False) == {2010}
+
+
+def test_a_quotation_in_a_question_is_no_short_year() -> None:
+    assert years_in("'60분 교통망'이 무슨 뜻이에요?", quoted=False) == set()
+    assert years_in("What's this '10 Seoul National Universities' idea?", quoted=False) == set()
+    assert years_in("’22년 결산은?", quoted=False) == {2022}
+    assert years_in("FY25 budget", quoted=False) == {2025}
+    assert years_in("’22 결산") == {2022}

@@ -10,10 +10,14 @@ from policyqa.answering.qtype import (
     DATE,
     ELIGIBILITY,
     LIST,
+    MONEY,
+    PERCENT,
     PLACE,
     asked_details,
+    asked_measure,
     gap_kinds,
     gives_detail,
+    gives_measure,
     is_yes_no,
 )
 from policyqa.domain import load_domain
@@ -178,3 +182,65 @@ def test_abbreviated_years_are_dates_not_amounts() -> None:
     )
     assert not gives_detail({AMOUNT}, "’17.11.29 주거복지로드맵 발표", "얼마인가요?")
     assert gives_detail({AMOUNT}, "’17.11.29 발표, 17만호 공급", "몇 호인가요?")
+
+
+@pytest.mark.parametrize(
+    ("question", "measure"),
+    [
+        ("민간임대 융자 금리는 연 몇 %인가요?", PERCENT),
+        ("By what percentage was the budget cut?", PERCENT),
+        ("2025년 국세감면액 전망치는 얼마인가요?", MONEY),
+        ("사업의 2024년 확정 예산은 얼마인가요?", MONEY),
+        ("How much did the programme spend in 2019?", MONEY),
+        ("결산액은 몇백만원인가요?", MONEY),
+        # a count, or an amount of no stated kind, is any figure
+        ("How many requests were approved?", None),
+        ("지원 기간은 얼마나 되나요?", None),
+        ("What does the budget say about roads?", None),
+    ],
+)
+def test_the_measure_an_amount_question_asks(question: str, measure: str | None) -> None:
+    assert asked_measure(question) == measure
+
+
+def test_a_share_or_a_sum_is_given_only_as_one() -> None:
+    assert gives_measure(PERCENT, "융자 금리는 연 2.0%이다")
+    assert not gives_measure(PERCENT, "전용면적 85㎡ 이하의 주택에 융자한다")
+    assert gives_measure(MONEY, "Block grants grow to KRW 10.6 trillion.")
+    assert gives_measure(MONEY, "Overall, we expect a surplus of $6.4 billion.")
+    assert not gives_measure(MONEY, "3개 연도의 실적과 전망을 국회에 제출한다")
+    assert not gives_measure(MONEY, "the request is screened within 20 working days")
+    # a table's bare figures are sums when its unit says so, and shares when it says %
+    row = "(단위: 백만원, %)\n| 사업 | 2024년 확정: 657,680 | 증감: △26.0 |"
+    assert gives_measure(MONEY, row) and gives_measure(PERCENT, row)
+    assert gives_measure(None, "anything at all")
+
+
+def test_eligibility_asked_as_conditions_and_given_as_thresholds() -> None:
+    assert ELIGIBILITY in asked_details("장려금은 어떤 조건을 충족해야 받을 수 있나요?")
+    assert ELIGIBILITY in asked_details("이 주택은 누구한테 공급돼요?")
+    question = "장려금의 지원 대상기업과 수령 조건은 무엇인가요?"
+    assert gives_detail({ELIGIBILITY}, "5인 이상 기업에서 만 15~34세 청년을 채용", question)
+    assert gives_detail({ELIGIBILITY}, "6개월 이상 고용을 유지하면 지원", question)
+    assert not gives_detail({ELIGIBILITY}, "최장 2년간 지원하는 것임", question)
+
+
+def test_abbreviated_korean_dates_are_dates() -> None:
+    question = "창업사업화지원 사업은 언제부터 시행되었나요?"
+    assert gives_detail({DATE}, "- 사업기간 : ‘09~", question)
+    assert gives_detail({DATE}, "기업형 임대사업자 육성방안 발표(’15.1.13)", question)
+    assert not gives_detail({DATE}, "- 사업시행방법 : 직접수행", question)
+
+
+def test_a_counted_list_needs_as_many_items() -> None:
+    from policyqa.answering.qtype import asked_count, list_items
+
+    assert asked_count("특례가 들어간 4개 분야가 구체적으로 뭐예요?") == 4
+    assert asked_count("What are the four CSF Tiers?") == 4
+    assert asked_count("3대 분야는 무엇인가요?") == 3
+    assert asked_count("2개월 뒤에는 뭐가 바뀌나요?") is None  # a duration, not a count
+    assert list_items("- A\n- B\n- C\n- D") == 4
+    question = "특례가 들어간 4개 분야가 구체적으로 뭐예요?"
+    three = "Jeonbuk is the newest, after Jeju (2006) and Gangwon (2023)."
+    assert not gives_detail({LIST}, three, question)
+    assert gives_detail({LIST}, "The four fields are tax, land, industry and education.", question)

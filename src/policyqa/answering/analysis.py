@@ -29,6 +29,7 @@ class QuestionAnalysis:
     places: tuple[PlaceMatch, ...]  # places the standalone question names
     areas: tuple[str, ...]  # their areas, in order of first mention
     details: frozenset[str]  # the kinds of detail asked for (`qtype`)
+    measure: str | None  # what an amount asked measures: qtype.PERCENT, qtype.MONEY or None
     several: bool  # asks for several items (a list, a breakdown)
     yes_no: bool
     asks_status: bool  # "is it confirmed?": a statement that it is not is an answer
@@ -71,12 +72,13 @@ def analyse(
         places=places,
         areas=tuple(dict.fromkeys(m.area for m in places)),
         details=frozenset(qtype.asked_details(standalone)),
+        measure=qtype.asked_measure(standalone),
         several=qtype.asks_for_several(standalone),
         yes_no=qtype.is_yes_no(standalone),
         asks_status=_ASKS_STATUS.search(standalone) is not None,
         requested_language=requested_language(standalone),
         # A follow-up ("그럼 광역철도는?") is not held to the year of the turn before it.
-        years=frozenset(years_in(asked)),
+        years=frozenset(years_in(asked, quoted=False)),
         terms=terms,
         domain=domain,
     )

@@ -3,16 +3,23 @@ documents say it is not."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import re
+from collections.abc import Callable, Mapping, Sequence
 
 from policyqa.answering import qtype
 from policyqa.answering.analysis import QuestionAnalysis
 from policyqa.answering.gaps import in_gaps_section, is_not_specified
 from policyqa.answering.periods import period_gap, years_in
-from policyqa.answering.sentences import Candidate, span_section
+from policyqa.answering.sentences import Candidate, gives_measure, span_section
+from policyqa.answering.terms import subject_terms
 from policyqa.core.models import Passage
 from policyqa.core.text import collapse
-from policyqa.core.tuning import DETAIL_RELEVANCE, NOT_SPECIFIED_COVERAGE
+from policyqa.core.tuning import DETAIL_RELEVANCE, NOT_SPECIFIED_COVERAGE, ROW_SUBJECT_SHARE
+
+# The first cell of a table row as ingest writes rows ("| 생계급여 | 2024년 확정: 7,541,072 |"):
+# words without a "header: value" colon.
+_ROW_LABEL = re.compile(r"^\s*\|\s*([^|:]{2,60}?)\s*\|")
+_WORD = re.compile(r"[A-Za-z가-힣]")
 
 
 def says_not_given(
@@ -35,14 +42,19 @@ def gives_detail_here(cand: Candidate, analysis: QuestionAnalysis) -> bool:
     return bool(set(analysis.areas) & set(analysis.domain.areas_in(cand.span.text)))
 
 
-def detail_given(chosen: Sequence[Candidate], analysis: QuestionAnalysis) -> bool:
+def detail_given(
+    chosen: Sequence[Candidate], analysis: QuestionAnalysis, passages: Sequence[Passage] = ()
+) -> bool:
     """Whether a chosen sentence about the question gives the kind of detail asked for; a
     figure in a sentence on something else ("2026년 2월에는 ...") does not count, nor does one
     that shares only the area ("the Jeju ferry terminal costs ..." for "how much of the block
-    grants goes to Jeju?")."""
+    grants goes to Jeju?"). With the passages, a share or a sum of money asked must be given
+    as one: "3개 연도" does not say how much a forecast is, "85㎡" is no interest rate."""
     best = max((c.coverage for c in chosen), default=0.0)
     return any(
-        gives_detail_here(c, analysis) and analysis.terms.names_subject(c.span.text)
+        gives_detail_here(c, analysis)
+        and analysis.terms.names_subject(c.span.text)
+        and (not passages or gives_measure(analysis, passages[c.passage_index].chunk, c.span))
         for c in chosen
         if c.coverage >= DETAIL_RELEVANCE * best
     )
@@ -167,3 +179,62 @@ def _names_asked_year(
     chunk = passages[cand.passage_index].chunk
     context = f"{chunk.title}\n{chunk.section}\n{chunk.text[: cand.span.end]}"
     return bool(years_in(context) & analysis.years)
+
+
+def period_unnamed(
+    chosen: Sequence[Candidate],
+    passages: Sequence[Passage],
+    analysis: QuestionAnalysis,
+    document_names: Callable[[str, frozenset[int]], bool],
+) -> bool:
+    """Whether the question names a year that no chosen sentence's context (title, section,
+    what comes before it) names and that no document the sentences come from names anywhere
+    (`document_names(doc_id, years)`): a document that never mentions 2022 says nothing of
+    what happened in 2022, however well its sentences match the rest of the question."""
+    if not chosen or not analysis.years:
+        return False
+    for cand in chosen:
+        chunk = passages[cand.passage_index].chunk
+        context = f"{chunk.title}\n{chunk.section}\n{chunk.text[: cand.span.end]}"
+        if years_in(context) & analysis.years:
+            return False
+    documents = dict.fromkeys(passages[c.passage_index].chunk.doc_id for c in chosen)
+    return not any(document_names(doc, analysis.years) for doc in documents)
+
+
+def row_label(text: str) -> str | None:
+    """The label cell of a table row, None when the text is no row or its first cell holds
+    no words (a figure, a tick, or a "header: value" cell)."""
+    match = _ROW_LABEL.match(text)
+    if match is None or not _WORD.search(match.group(1)):
+        return None
+    return match.group(1)
+
+
+def row_about_other_subject(
+    cand: Candidate,
+    passages: Sequence[Passage],
+    analysis: QuestionAnalysis,
+    idf: Callable[[Sequence[str]], Mapping[str, float]],
+) -> bool:
+    """Whether the sentence is a table row whose label names its document's subject (the
+    label's words are in the title: a programme's own row, not a "코드" or "구분" row) and that
+    subject is not what the question asks about: most of the label's IDF weight is not in the
+    question. "| 창업사업화지원 | 2024년 확정(B): 377,656 |" does not answer a question on
+    아이돌봄 지원사업, though both are 지원사업 with a 2024 budget. Rows in another language
+    than the question's are left to the other checks: counting shared words across languages
+    says nothing."""
+    label = row_label(cand.span.text)
+    if label is None or cand.other_language:
+        return False
+    terms = analysis.terms
+    weights = idf(subject_terms(terms.tokenize(label)))
+    total = sum(weights.values())
+    if total <= 0:
+        return False
+    title = set(terms.tokenize(passages[cand.passage_index].chunk.title))
+    if sum(w for t, w in weights.items() if t in title) / total < ROW_SUBJECT_SHARE:
+        return False  # the label names a row kind, not the document's subject
+    asked = set(terms.weights) | set(terms.tokenize(analysis.standalone))
+    met = sum(w for t, w in weights.items() if t in asked or t in analysis.standalone)
+    return met / total < ROW_SUBJECT_SHARE

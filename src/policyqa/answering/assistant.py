@@ -18,7 +18,14 @@ from typing import Any
 from policyqa.answering import prompts
 from policyqa.answering.analysis import QuestionAnalysis, analyse, filter_areas
 from policyqa.answering.answer import MAX_QUESTION_CHARS, Answer, AnswerError, AnswerEvent
-from policyqa.answering.answerability import detail_given, other_period, stated_gap
+from policyqa.answering.answerability import (
+    detail_given,
+    other_period,
+    period_unnamed,
+    row_about_other_subject,
+    stated_gap,
+)
+from policyqa.answering.coherence import with_antecedents, without_gap_items
 from policyqa.answering.completion import complete_sentences
 from policyqa.answering.composers import Composer, ExtractiveComposer
 from policyqa.answering.condense import Turn, follow_up
@@ -29,6 +36,7 @@ from policyqa.answering.notes import (
     language_notes,
     place_notes,
 )
+from policyqa.answering.periods import years_in
 from policyqa.answering.same_meaning import in_question_language, language_chosen_over_question
 from policyqa.answering.sentences import Candidate, score_candidates, select_sentences
 from policyqa.answering.verify import (
@@ -44,6 +52,9 @@ from policyqa.core.models import Filters, Passage
 from policyqa.core.text import clean_question, collapse, with_topic_particle
 from policyqa.domain import DomainPack, load_domain
 from policyqa.retrieval.protocol import Searcher
+
+# Passages of one document searched for the years a question names.
+YEAR_SEARCH_K = 8
 
 
 class Assistant:
@@ -113,13 +124,25 @@ class Assistant:
             )
             return
         candidates = score_candidates(passages, analysis)
+        scored = bool(candidates)
+        candidates = [
+            c
+            for c in candidates
+            if not row_about_other_subject(c, passages, analysis, self.searcher.idf)
+        ]
+        if scored and not candidates:
+            # Every sentence is a table row on another subject than the one asked.
+            yield from self._refuse(
+                answer, "not-found", self._not_found(analysis, evidence, filters), started
+            )
+            return
         limit = max_sentences or self.max_sentences
         chosen = select_sentences(candidates, self.searcher.tokenize, limit)
         gap = stated_gap(chosen, passages, analysis, candidates)
         if gap is not None:
             yield from self._not_specified(answer, gap, passages, started)
             return
-        if analysis.details and not detail_given(chosen, analysis):
+        if analysis.details and not detail_given(chosen, analysis, passages):
             # The passages are about the subject but none gives the figure, date or place
             # asked for: quoting (or paraphrasing) the nearby facts would look like an answer.
             yield from self._refuse(answer, "no-detail", _no_detail(analysis), started)
@@ -128,8 +151,15 @@ class Assistant:
         if given is not None:
             yield from self._other_period(answer, analysis, chosen[0], passages, given, started)
             return
+        if period_unnamed(chosen, passages, analysis, self._document_names):
+            # Neither the sentences nor their documents speak of the year asked.
+            absent = prompts.message("year-absent", language, asked=_years_text(analysis.years))
+            not_found = self._not_found(analysis, evidence, filters)
+            yield from self._refuse(answer, "other-period", f"{absent} {not_found}", started)
+            return
         encoder = self.searcher.multilingual_encoder()
         chosen = in_question_language(chosen, candidates, analysis, encoder)
+        chosen = with_antecedents(without_gap_items(chosen, passages), passages)
         verifier = Verifier(passages, self.checker)
         draft: list[str] = []
         for delta in self._verified_deltas(analysis, passages, chosen, verifier, draft):
@@ -267,6 +297,16 @@ class Assistant:
         yield from self._refuse(
             answer, "other-period", f"{lead} {verification.text()}".strip(), started
         )
+
+    def _document_names(self, doc_id: str, years: frozenset[int]) -> bool:
+        """Whether the document names one of `years` anywhere: its passages that a search
+        for the years finds (a year is a rare term, so BM25 finds the pages that name it)."""
+        query = " ".join(f"{y} {y}년 FY{y}" for y in sorted(years))
+        for passage in self.searcher.search(query, YEAR_SEARCH_K, {"doc_id": doc_id}):
+            chunk = passage.chunk
+            if years_in(f"{chunk.title}\n{chunk.text}", open_ended=False) & years:
+                return True
+        return False
 
     def _not_found(
         self, analysis: QuestionAnalysis, evidence: set[str], filters: Mapping[str, Any] | None

@@ -15,6 +15,7 @@ _FIRST, _LAST = 1950, 2049
 # Not part of a larger number ("2,026,370", "12024", "2024.5" is a date and keeps its year).
 _FULL = r"(?<![\d,])((?:19[5-9]|20[0-4])\d)(?![\d,]|\.\d{3})"
 _SHORT = r"(?:(?<=\bFY)|(?<=[’‘'`]))(\d{2})(?!\d)"
+_KOREAN_YEAR = re.compile(r"\s?년")
 _YEAR = re.compile(rf"{_FULL}|{_SHORT}", re.IGNORECASE)
 _RANGE = re.compile(
     rf"{_FULL}\s*(?:년(?:도)?)?\s*(?:~|∼|-|–|—|부터|to|through|until)\s*(?:FY\s?)?"
@@ -38,11 +39,17 @@ def _expand(two_digits: str) -> int:
     return 2000 + value if value <= _LAST - 2000 else 1900 + value
 
 
-def years_in(text: str) -> set[int]:
-    """Every year the text names, ranges expanded."""
+def years_in(text: str, open_ended: bool = True, quoted: bool = True) -> set[int]:
+    """Every year the text names, ranges expanded; with `open_ended`, "2009년부터" names every
+    year from 2009 on (no later year contradicts it), without, only 2009. Without `quoted`, a
+    quote mark before two digits is a year only as "’22년": in a question it more often opens
+    a quotation ("'60분 교통망'", "'10 Seoul National Universities'")."""
     years: set[int] = set()
     for match in _YEAR.finditer(text):
         full, short = match.group(1), match.group(2)
+        fiscal = text[max(0, match.start() - 2) : match.start()].upper() == "FY"
+        if short and not quoted and not fiscal and not _KOREAN_YEAR.match(text, match.end()):
+            continue
         years.add(int(full) if full else _expand(short))
     for match in _RANGE.finditer(text):
         start = int(match.group(1))
@@ -57,7 +64,7 @@ def years_in(text: str) -> set[int]:
         start, end = _expand(match.group(1)), _expand(match.group(2))
         if start < end <= start + 30:
             years.update(range(start, end + 1))
-    for match in _OPEN.finditer(text):
+    for match in _OPEN.finditer(text) if open_ended else ():
         full, short, since = match.group(1), match.group(2), match.group(3)
         start = int(full or since) if (full or since) else _expand(short)
         years.update(range(start, _LAST + 1))

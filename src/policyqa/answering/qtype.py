@@ -84,6 +84,9 @@ _ASKS = {
     # Who may benefit: answered by a group or a condition, not by what the benefit is.
     ELIGIBILITY: re.compile(
         r"누가\s?(?:받|신청|이용|혜택|지원\s?받|해당)|(?:지원|신청|수급|수혜)\s?(?:대상|자격|조건|요건)|"
+        # "어떤 조건을 충족해야 받을 수 있나요?", "수혜자는 누구?", "누구한테 공급돼요?"
+        r"(?:조건|요건|자격)\s?(?:을|를|이|은|는)?\s?(?:충족|갖추|갖춰|만족)|수혜자|"
+        r"누구(?:한테|에게)|"
         r"자격\s?(?:요건|조건)|소득\s?(?:기준|요건|조건)|"
         r"\bwho (?:can|could|may|will|would) (?:get|receive|apply|use|claim|qualify|benefit)\b|"
         r"\bwho (?:is|are) eligible\b|\beligib(?:le|ility)\b|\bqualif(?:y|ies)\b|"
@@ -120,7 +123,9 @@ _LIST_SEPARATOR = re.compile(r"[,·、/]|\s및\s|\sand\s|\sor\s|\s또는\s")
 # A group of people or a condition on them: "청년", "만 65세 이상", "households below ...".
 _ELIGIBLE_GROUP = re.compile(
     r"대상|자격|요건|조건|기준|소득|가구|세대|청년|노인|어르신|아동|학생|장애|거주|"
-    r"만\s?\d+\s?세|\d+\s?세\s?(?:이상|이하|미만)|"
+    r"만\s?\d+\s?(?:[~∼-]\s?\d+\s?)?세|\d+\s?(?:[~∼-]\s?\d+\s?)?세\s?(?:이상|이하|미만)|"
+    # a threshold is a condition: "5인 이상", "6개월 이상", "중위소득 30% 이하"
+    r"\d+\s?(?:인|명|개월|년|%)\s?(?:이상|이하|미만|초과)|수급자|"
     r"\b(?:eligib\w*|criteri\w*|qualif\w*|residents?|households?|income|aged|citizens?|"
     r"those who|anyone|everyone|students?|youth|young people|elderly|older people|families)\b",
     re.IGNORECASE,
@@ -139,6 +144,8 @@ _DATE_NUMBER = re.compile(
     r"\d+\s?(?:years?|months?|days?|weeks?)\b",
     re.IGNORECASE,
 )
+# Years and dates as Korean documents abbreviate them: ‘09~, ’15.1.13, '17. 11, (’18)
+_SHORT_DATE = re.compile(r"[’‘'`]\d{2}(?:\s?\.\s?\d{1,2}){0,2}(?:\s?년)?(?!\d)")
 _CALENDAR = re.compile(
     rf"\b\d{{4}}-\d{{1,2}}(?:-\d{{1,2}})?\b|\b\d{{1,2}}\s+{MONTH_NAME}(?:\s+\d{{4}})?|"
     rf"\b{MONTH_NAME}\s+\d{{1,2}}(?:,?\s+\d{{4}})?|(?<!\d)(?:1[89]|20)\d\d(?:년)?(?![\d.,]|\s?(?:조|억|만|원|%))|"
@@ -258,7 +265,9 @@ def gives_detail(
             return True
     # A date, not any number: the "3" of "3 special provinces" says nothing about when.
     if DATE in kinds and (
-        _new_match(_DATE_NUMBER, sentence, question) or _new_match(_DATE_WORDS, sentence, question)
+        _new_match(_DATE_NUMBER, sentence, question)
+        or _new_match(_DATE_WORDS, sentence, question)
+        or _new_match(_SHORT_DATE, sentence, question)
     ):
         return True
     if PLACE in kinds:
@@ -272,11 +281,108 @@ def gives_detail(
             return True
     if ELIGIBILITY in kinds and _new_match(_ELIGIBLE_GROUP, sentence, question):
         return True
-    if LIST in kinds and len(_LIST_SEPARATOR.findall(_CALENDAR.sub(" ", sentence))) >= 2:
-        return True  # three or more items named
+    if LIST in kinds and list_items(sentence) >= (asked_count(question) or 3):
+        return True  # as many items as the question counts, or three or more
     return BODY in kinds and _new_match(_BODY_NAME, sentence, question)
 
 
 def _new_match(pattern: re.Pattern[str], sentence: str, question: str) -> bool:
     asked = question.lower()
     return any(m.group(0).strip().lower() not in asked for m in pattern.finditer(sentence))
+
+
+# What an amount question measures, when it says so: a share ("몇 %", "what percentage") is not
+# answered by a count or a sum, nor a sum of money ("예산은 얼마", "how much did it spend") by
+# a count ("3개 연도") or a share. Classic answer typing, one level below "an amount".
+PERCENT = "percent"
+MONEY = "money"
+_ASKS_PERCENT = re.compile(
+    r"몇\s?(?:%|퍼센트|프로)|\b(?:what|which|by what) (?:percentage|per ?cent)\b|"
+    r"\bhow many (?:percent|per cent|percentage points)\b",
+    re.IGNORECASE,
+)
+_ASKS_SUM = re.compile(
+    r"얼마|몇\s?(?:십|백|천|만|억|조)+\s?원|\bhow much\b|\bwhat (?:amount|sum)\b", re.IGNORECASE
+)
+# Words that make the amount asked a sum of money: "예산은 얼마", "감면액", "how much ... spend".
+_MONEY_WORDS = re.compile(
+    r"예산|금액|액수|비용|사업비|지원금|[가-힣]액(?![가-힣])|[가-힣]액(?=[은는이가을를의도])|"
+    r"\b(?:budget|budgets|cost|costs|spend|spent|spending|funding|allocat\w*|money|dollars?|"
+    r"won|pounds?|euros?|grants?|revenue|expenditure|surplus|deficit)\b",
+    re.IGNORECASE,
+)
+_GIVES_MONEY = re.compile(
+    r"\d\s?(?:원|달러|억|조|만\s?원|천\s?원|백만|천만|파운드|유로)|[$£€₩]\s?\d|"
+    r"\b(?:KRW|USD|SGD|GBP|EUR|S\$)\s?\d|"
+    r"\d\s?(?:won|dollars?|pounds?|euros?)\b|\d(?:\.\d+)?\s?(?:million|billion|trillion|bn)\b|"
+    # a table's unit ("(단위: 백만원, %)", "(in $ million)") makes its bare numbers sums
+    r"(?:단위|units?|in)\s?[:：]?\s?[^)\n]{0,12}(?:원|달러|[$£€₩]|won|dollars?|pounds?)",
+    re.IGNORECASE,
+)
+_GIVES_PERCENT = re.compile(
+    r"\d\s?(?:%|퍼센트|percent|per cent)|(?:단위|units?)\s?[:：]?\s?[^)\n]{0,12}%",
+    re.IGNORECASE,
+)
+
+
+def asked_measure(question: str) -> str | None:
+    """PERCENT or MONEY when the question asks for a share or a sum of money; None when it asks
+    for another amount or says nothing of what the amount measures."""
+    if _ASKS_PERCENT.search(question):
+        return PERCENT
+    if _ASKS_SUM.search(question) and _MONEY_WORDS.search(question):
+        return MONEY
+    return None
+
+
+def gives_measure(measure: str | None, text: str) -> bool:
+    """Whether `text` (a sentence with what comes before it, where a table's unit is stated)
+    gives a figure of the measure asked; true when the question names no measure."""
+    if measure == PERCENT:
+        return _GIVES_PERCENT.search(text) is not None
+    if measure == MONEY:
+        return _GIVES_MONEY.search(text) is not None
+    return True
+
+
+_COUNT_WORDS = {
+    "two": 2,
+    "three": 3,
+    "four": 4,
+    "five": 5,
+    "six": 6,
+    "seven": 7,
+    "eight": 8,
+    "nine": 9,
+    "ten": 10,
+    "두": 2,
+    "세": 3,
+    "네": 4,
+    "다섯": 5,
+    "여섯": 6,
+    "일곱": 7,
+    "여덟": 8,
+    "아홉": 9,
+}
+_COUNTED = re.compile(
+    r"(?<![\d.])(\d{1,2}|두|세|네|다섯|여섯|일곱|여덟|아홉)\s?(?:개|가지|대)(?![가-힣]*\s?(?:년|월|일))|"
+    r"\bthe (\d{1,2}|two|three|four|five|six|seven|eight|nine|ten)\b",
+    re.IGNORECASE,
+)
+_ITEM_LINE = re.compile(r"^\s*(?:[-*•◦▪·]|\d{1,2}[.)]|[가-하][.)]|\([0-9a-z가-하]{1,2}\))\s", re.M)
+
+
+def asked_count(question: str) -> int | None:
+    """How many items a list question counts ("4개 분야", "the three areas"); None if it
+    names no count."""
+    match = _COUNTED.search(question)
+    if match is None:
+        return None
+    word = (match.group(1) or match.group(2)).lower()
+    return int(word) if word.isdigit() else _COUNT_WORDS.get(word)
+
+
+def list_items(text: str) -> int:
+    """How many items a sentence or list names: its separators plus one, or its item lines."""
+    separators = len(_LIST_SEPARATOR.findall(_CALENDAR.sub(" ", text)))
+    return max(separators + 1, len(_ITEM_LINE.findall(text)))

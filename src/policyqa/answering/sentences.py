@@ -8,6 +8,7 @@ import re
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 
+from policyqa.answering import qtype
 from policyqa.answering.analysis import QuestionAnalysis
 from policyqa.answering.gaps import in_gaps_section
 from policyqa.answering.periods import years_in
@@ -21,6 +22,7 @@ from policyqa.core.tuning import (
     LIST_ITEM_CHARS,
     OTHER_LANGUAGE_FACTOR,
     PERIOD_BOOST,
+    UNIT_CONTEXT_CHARS,
 )
 from policyqa.ingest.split import heading_style
 
@@ -61,6 +63,21 @@ def span_section(chunk: Chunk, span: Span) -> str:
     return heading or chunk.section
 
 
+def measure_context(chunk: Chunk, span: Span) -> str:
+    """The sentence with what comes just before it in its passage, where a table states its
+    unit, and its section heading."""
+    before = chunk.text[max(0, span.start - UNIT_CONTEXT_CHARS) : span.start]
+    return f"{chunk.section}\n{before}{span.text}"
+
+
+def gives_measure(analysis: QuestionAnalysis, chunk: Chunk, span: Span) -> bool:
+    """Whether the sentence (with its table's unit) gives a figure of the measure asked:
+    a share for "몇 %", a sum of money for "예산은 얼마"."""
+    return analysis.measure is None or qtype.gives_measure(
+        analysis.measure, measure_context(chunk, span)
+    )
+
+
 def score_candidates(passages: Sequence[Passage], analysis: QuestionAnalysis) -> list[Candidate]:
     """Every sentence of the passages, scored by the question terms it covers (or, at a
     discount, that it covers together with the sentence before it: "It cost 175 trillion won"
@@ -72,21 +89,37 @@ def score_candidates(passages: Sequence[Passage], analysis: QuestionAnalysis) ->
     top = max(p.score for p in passages) or 1.0
     out = []
 
+    titles = [set(terms.tokenize(p.chunk.title)) for p in passages]
+
     def score(unit: Candidate, tokens: set[str], previous: set[str]) -> Candidate | None:
         """The unit scored: None for a heading or a piece of table cells."""
         span, other = unit.span, unit.other_language
-        if _looks_like_heading(span.text) or _looks_like_fragment(span.text):
+        if looks_like_heading(span.text) or _looks_like_fragment(span.text):
             return None
         coverage = terms.coverage(tokens, other, span.text)
-        if previous and coverage > 0:
+        effective = titled = coverage
+        if coverage > 0:
             # Only a sentence that shares some of the question's terms continues its
             # predecessor's subject; otherwise any sentence after a good one would qualify.
-            with_context = terms.coverage(tokens | previous, other, span.text)
-            effective = max(coverage, CONTEXT_CREDIT * with_context)
-        else:
-            effective = coverage
-        value = effective * (0.5 + 0.5 * (passages[unit.passage_index].score / top))
-        if analysis.details and analysis.gives_detail(span.text):
+            if previous:
+                with_context = terms.coverage(tokens | previous, other, span.text)
+                effective = max(coverage, CONTEXT_CREDIT * with_context)
+            # The document's title names what all its sentences are about ("- 사업시행주체 :
+            # 보건복지부, 지자체" on the 생계급여 sheet is about 생계급여): it ranks them, but
+            # does not make a sentence more about the question when weighed against a stated
+            # gap (`effective`), since a gap list on a sheet about X would then answer any
+            # question on X.
+            with_title = terms.coverage(
+                tokens | previous | titles[unit.passage_index], other, span.text
+            )
+            titled = max(effective, CONTEXT_CREDIT * with_title)
+        value = titled * (0.5 + 0.5 * (passages[unit.passage_index].score / top))
+        chunk = passages[unit.passage_index].chunk
+        if (
+            analysis.details
+            and analysis.gives_detail(span.text)
+            and gives_measure(analysis, chunk, span)
+        ):
             value *= DETAIL_BOOST
         named = years_in(span.text) if analysis.years else set()
         if named:
@@ -111,7 +144,7 @@ def score_candidates(passages: Sequence[Passage], analysis: QuestionAnalysis) ->
                 continue  # nor is a list of sources that starts inside the chunk
             span = _without_title(sentence, chunk.title)
             if span is not None:
-                span = _without_heading(span, chunk.text)
+                span = without_heading(span, chunk.text)
             if span is None:
                 continue  # the document's title line says nothing the title does not
             tokens = set(terms.tokenize(span.text))
@@ -183,7 +216,7 @@ def _without_title(span: Span, title: str) -> Span | None:
     return Span(rest, span.start + found.end())
 
 
-def _without_heading(span: Span, text: str) -> Span:
+def without_heading(span: Span, text: str) -> Span:
     """The sentence without a section heading that the PDF line-joining ran into it ("A
     different grouping: ... "Gangwon·Jeju" The finance ministry's ..."): a heading names the
     section, and read as part of the sentence it makes the sentence look about more than it is."""
@@ -209,7 +242,7 @@ def _looks_like_fragment(text: str) -> bool:
     return len(text) < FRAGMENT_CHARS and leaves_parenthesis_open(text)
 
 
-def _looks_like_heading(text: str) -> bool:
+def looks_like_heading(text: str) -> bool:
     return (
         len(text) < 40
         and not re.search(r"[.다요음함됨임]\s*$", text)

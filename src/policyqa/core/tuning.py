@@ -166,6 +166,21 @@ DETAIL_BOOST: Final = _tuned(
     "answering",
     "A sentence that gives the kind of detail asked for ('how much?' -> a figure).",
 )
+UNIT_CONTEXT_CHARS: Final = _tuned(
+    "UNIT_CONTEXT_CHARS",
+    300,
+    "answering",
+    "How far before a sentence its table's unit line may stand ('(단위: 백만원)' above the rows) "
+    "for a figure in it to count as an amount of money.",
+)
+ROW_SUBJECT_SHARE: Final = _tuned(
+    "ROW_SUBJECT_SHARE",
+    0.5,
+    "answering",
+    "A table row is about what its label cell names: a row whose label shares less than this "
+    "IDF-weighted share with the question is another subject's row (the budget row of another "
+    "programme on a sheet laid out like the one asked about).",
+)
 PERIOD_BOOST: Final = _tuned(
     "PERIOD_BOOST",
     1.25,
