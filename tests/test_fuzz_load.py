@@ -209,14 +209,9 @@ def test_mutated_pdfs_load_or_raise_load_error(mutated_pdfs: list[tuple[Path, st
     assert len(outcome["document"]) > 20 and len(outcome["load-error"]) > 20, outcome
 
 
-# Bug: pypdf can return lone surrogates (e.g. "\uddef") from a damaged ToUnicode map, and
-# load_file passes them on. The Document then breaks everything downstream: split.content_hash
-# (`text.encode("utf-8")`) raises UnicodeEncodeError inside ingest(), which aborts the whole
-# ingest (not only that file). With SEED, m102-seed-ko.pdf (bit flips + a copied range) does
-# this. Fix: in load._clean, replace surrogates, e.g. `text = text.encode("utf-8",
-# "replace").decode("utf-8")` (or re.sub(r"[\ud800-\udfff]", "\ufffd", text)); apply the same
-# to the PDF title in load._pdf_title; and make ingest() turn any exception of one file into a
-# Rejection (see test_reliability's non-UTF-8 file name test).
+# pypdf can return lone surrogates (e.g. "\uddef") from a damaged ToUnicode map: loaded text
+# and titles must still encode as UTF-8, or hashing the chunks would abort the whole ingest.
+# With SEED, m102-seed-ko.pdf (bit flips + a copied range) has them.
 def test_mutated_pdfs_give_utf8_text(mutated_pdfs: list[tuple[Path, str]]) -> None:
     outcome = _load_all(mutated_pdfs)
     assert not outcome["not-utf8"], outcome["not-utf8"]

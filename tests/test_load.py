@@ -1,9 +1,13 @@
+import threading
+import time
 from pathlib import Path
+from typing import Any
 
 import pytest
-from pypdf import PdfReader, PdfWriter
+from pypdf import PageObject, PdfReader, PdfWriter
 
 from policyqa.core.language import detect_language
+from policyqa.ingest import load as load_module
 from policyqa.ingest.load import LoadError, decode_text, load_file
 
 from .conftest import make_pdf
@@ -120,3 +124,76 @@ def test_page_number_footer_is_dropped(tmp_path: Path) -> None:
     path = make_pdf(tmp_path / "footer.pdf", ["Body of the page\n- 1 -"])
     doc = load_file(path, "footer.pdf")
     assert doc.pages[0].text == "Body of the page"
+
+
+@pytest.fixture
+def pypdf_text(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Pages read by pypdf, as when PDFium cannot read them (see test_pdf_layout.py for a
+    page that raises or hangs inside the PDFium layout)."""
+    monkeypatch.setattr(load_module, "read_layouts", lambda *args, **kwargs: None)
+
+
+@pytest.mark.parametrize("error", [RuntimeError("bad content stream"), RecursionError(), KeyError])
+def test_page_whose_extraction_raises_is_skipped(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, pypdf_text: None, error: BaseException
+) -> None:
+    path = make_pdf(tmp_path / "p.pdf", ["first page text", "BROKEN page", "third page text"])
+    original = PageObject.extract_text
+
+    def failing(self: PageObject, *args: Any, **kwargs: Any) -> str:
+        text = original(self, *args, **kwargs)
+        if "BROKEN" in text:
+            raise error
+        return text
+
+    monkeypatch.setattr(PageObject, "extract_text", failing)
+    doc = load_file(path, "p.pdf")
+    assert [p.text for p in doc.pages] == ["first page text", "", "third page text"]
+    assert doc.page_count == 3
+
+
+def test_pdf_whose_every_page_raises_is_a_load_error(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, pypdf_text: None
+) -> None:
+    path = make_pdf(tmp_path / "p.pdf", ["one", "two"])
+
+    def failing(self: PageObject, *args: Any, **kwargs: Any) -> str:
+        raise ValueError("cannot decode")
+
+    monkeypatch.setattr(PageObject, "extract_text", failing)
+    with pytest.raises(LoadError):
+        load_file(path, "p.pdf")
+
+
+# A page that sends pypdf into a very long loop must not stall an ingest that holds the
+# lock: it is cut off after POLICYQA_PAGE_TIMEOUT.
+def test_page_whose_extraction_hangs_is_cut_off(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, pypdf_text: None
+) -> None:
+    path = make_pdf(tmp_path / "p.pdf", ["first page text", "HANG page", "third page text"])
+    original = PageObject.extract_text
+    release = threading.Event()
+
+    def hanging(self: PageObject, *args: Any, **kwargs: Any) -> str:
+        text = original(self, *args, **kwargs)
+        if "HANG" in text:
+            release.wait(60)  # stands in for pypdf looping on a hostile content stream
+        return text
+
+    monkeypatch.setattr(PageObject, "extract_text", hanging)
+    monkeypatch.setattr(load_module, "PAGE_TIMEOUT_SECONDS", 1.0, raising=False)
+    monkeypatch.setenv("POLICYQA_PAGE_TIMEOUT", "1")
+    watchdog = threading.Timer(4.0, release.set)  # keeps this test bounded either way
+    watchdog.start()
+    started = time.monotonic()
+    try:
+        try:
+            outcome: Any = [p.text for p in load_file(path, "p.pdf").pages]
+        except LoadError as exc:
+            outcome = str(exc)
+    finally:
+        elapsed = time.monotonic() - started
+        release.set()
+        watchdog.cancel()
+    assert elapsed < 3.0, f"load_file waited {elapsed:.1f} s on one page"
+    assert outcome == ["first page text", "", "third page text"] or "page" in str(outcome)
