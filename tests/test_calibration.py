@@ -3,9 +3,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from policyqa.core.tuning import OWN_LANGUAGE_PRIOR, REPEATED_TRANSLATED_WEIGHT
 from policyqa.retrieval.calibration import (
-    OWN_LANGUAGE_PRIOR,
-    REPEATED_TRANSLATED_WEIGHT,
     Calibration,
     ChunkView,
     TermTable,

@@ -349,8 +349,9 @@ def test_a_question_word_meets_its_capitalised_form_in_a_document() -> None:
 
 
 def test_a_language_specific_embedder_carries_its_chunks() -> None:
+    from policyqa.core.tuning import MULTILINGUAL_SHARE
     from policyqa.index.embed import EmbedderSpec
-    from policyqa.retrieval.weighing import MULTILINGUAL_SHARE, dense_shares
+    from policyqa.retrieval.weighing import dense_shares
 
     use = EmbedderSpec("use-multilingual")
     minilm = EmbedderSpec("sentence-transformers:all-MiniLM-L6-v2", "en")

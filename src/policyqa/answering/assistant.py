@@ -50,11 +50,9 @@ from policyqa.answering.verify import (
 from policyqa.core.language import question_language
 from policyqa.core.models import Filters, Passage
 from policyqa.core.text import clean_question, collapse, with_topic_particle
+from policyqa.core.tuning import YEAR_SEARCH_K
 from policyqa.domain import DomainPack, load_domain
 from policyqa.retrieval.protocol import Searcher
-
-# Passages of one document searched for the years a question names.
-YEAR_SEARCH_K = 8
 
 
 class Assistant:

@@ -18,6 +18,7 @@ from policyqa.answering.sentences import (
 )
 from policyqa.core.models import Passage
 from policyqa.core.text import Span, sentence_spans
+from policyqa.core.tuning import ANTECEDENT_MIN_CHARS
 
 # Demonstratives and pronouns that open a sentence (after a list marker): English ones
 # capitalised as a sentence opens, Korean ones as words of their own ("이 사업은", not "이용").
@@ -29,8 +30,6 @@ _POINTS_BACK = re.compile(
     r"(?:이|그)\s(?=[가-힣])"
     r")"
 )
-# The sentence pointed to must say something: not a heading or a label.
-ANTECEDENT_MIN_CHARS = 20
 
 
 def points_back(text: str) -> bool:

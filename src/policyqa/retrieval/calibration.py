@@ -27,23 +27,21 @@ from typing import Any
 
 import numpy as np
 
+from policyqa.core.tuning import (
+    COUNTERPART_COSINE,
+    OWN_LANGUAGE_PRIOR,
+    PSEUDO_QUESTIONS,
+    REPEATED_TRANSLATED_WEIGHT,
+    SURFACE_SAMPLE,
+    TERM_LIMIT,
+    TERM_MIN_CHUNKS,
+    TERM_THRESHOLD,
+)
+
 log = logging.getLogger(__name__)
 
 # -- the term table ---------------------------------------------------------------------------
 
-# Question words and indexed words are compared in the multilingual space. USE gives
-# translation pairs of single words 0.55-0.95 ("budget"/예산 0.91, "loan"/융자 0.74, "startup"/
-# 창업 0.59); a matched word counts for its similarity. 0.45 was chosen on ko-docs-dev's English
-# questions (0.5: hit@5 0.833, MRR 0.652; 0.45: 0.854, 0.670; 0.55 and 0.6 lower) and left the
-# other sets unchanged (README, "Retrieval quality").
-TERM_THRESHOLD = 0.45
-# Words embedded per language at most (the most widespread ones): bounds the work at ingest
-# (about 100 short words a second with USE on this 2-core machine under load) and the table's
-# memory (20k x 512 float32 = 40 MB) for any corpus size.
-TERM_LIMIT = 20_000
-# A word must occur in this many chunks to be in the table: a word of one chunk is more often a
-# PDF extraction fragment than a term, and costs an embedding for little.
-TERM_MIN_CHUNKS = 2
 
 _HANGUL_WORD = re.compile(r"^[\uac00-\ud7a3]{2,}$")
 _LATIN_WORD = re.compile(r"[A-Za-z][A-Za-z\-']*[A-Za-z]")
@@ -171,11 +169,6 @@ def table_with_vectors(
     )
 
 
-# English chunks read for the written forms of stems: enough for every frequent stem, bounded
-# for a corpus of any size (every n-th chunk, so the sample is deterministic).
-SURFACE_SAMPLE = 20_000
-
-
 def build_term_tables(
     document_frequency: Mapping[str, int],
     english_texts: Sequence[str],
@@ -204,9 +197,6 @@ def build_term_tables(
 
 # -- match levels: what a match scores on this corpus ------------------------------------------
 
-# Pseudo-questions per chunk language: enough for a stable median, few enough that calibrating
-# costs seconds (one batch of query embeddings and one vector query each).
-PSEUDO_QUESTIONS = 60
 PSEUDO_SEED = 0
 _SENTENCE_WORDS = (6, 40)
 
@@ -279,22 +269,6 @@ def match_level(best_scores: Sequence[float]) -> float:
 
 
 # -- how far the two languages say the same ----------------------------------------------------
-
-# A chunk "has a counterpart" in the other language when the multilingual embedder puts one of
-# that language's chunks this close to it: the cosine at which the answer composer already
-# takes two sentences of different languages to say the same (`answer.SAME_MEANING`; translation
-# pairs of the bundled corpus measured 0.62-0.75).
-COUNTERPART_COSINE = 0.6
-# Chunks sampled per language to measure it.
-COUNTERPART_SAMPLE = 60
-# The question's own language is preferred over the other by this factor where every passage
-# of the other language has a counterpart in it (a bilingual corpus says everything twice, and
-# an answer in the question's language is then there to be had); not at all where none has.
-OWN_LANGUAGE_PRIOR = 0.7
-# BM25 on translated terms weighs as much as on the question's own words where the other
-# language's passages hold content of their own, and this share where they only repeat the
-# question's language (the weight it had before calibration: a translation is weaker evidence).
-REPEATED_TRANSLATED_WEIGHT = 0.5
 
 
 def counterpart_share(best_cross: Sequence[float], threshold: float = COUNTERPART_COSINE) -> float:

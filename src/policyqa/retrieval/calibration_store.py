@@ -15,8 +15,8 @@ from typing import Any
 import numpy as np
 
 from policyqa.core.text import sentence_spans
+from policyqa.core.tuning import COUNTERPART_SAMPLE
 from policyqa.retrieval.calibration import (
-    COUNTERPART_SAMPLE,
     PSEUDO_SEED,
     Calibration,
     ChunkView,

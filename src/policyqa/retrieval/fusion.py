@@ -15,6 +15,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
+from policyqa.core.tuning import DENSE_SHARE_OF_STRENGTH
 from policyqa.core.tuning import MISSING_FACTOR as MISSING_FACTOR
 
 
@@ -143,12 +144,6 @@ def reciprocal_rank_fusion(
 
 
 # -- fusion by chunk language -----------------------------------------------------------------
-
-# How a language's strength is read: this share from the multilingual embedder's best match in
-# it, the rest from how much of the question's terms (or their translations) its best passage
-# holds. Chosen on real-docs-dev (README, "Retrieval quality"); both signals compare the two
-# languages on one scale, which no single list's own normalisation does.
-DENSE_SHARE_OF_STRENGTH = 0.5
 
 
 @dataclass(frozen=True)

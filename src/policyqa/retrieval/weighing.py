@@ -12,6 +12,12 @@ import numpy as np
 from langchain_core.embeddings import Embeddings
 
 from policyqa.core.memo import BoundedCache
+from policyqa.core.tuning import (
+    DENSE_FLOOR_SHARE,
+    DENSE_SHARE_OF_STRENGTH,
+    MULTILINGUAL_SHARE,
+    TRANSLATED_WEIGHT,
+)
 from policyqa.index.embed import EmbedderSpec
 from policyqa.retrieval.calibration import (
     Calibration,
@@ -21,7 +27,6 @@ from policyqa.retrieval.calibration import (
     phrases,
 )
 from policyqa.retrieval.fusion import (
-    DENSE_SHARE_OF_STRENGTH,
     Fused,
     LanguageEvidence,
     RankedList,
@@ -29,21 +34,6 @@ from policyqa.retrieval.fusion import (
     language_factors,
     reciprocal_rank_fusion,
 )
-
-# Weight of BM25 on translated terms, relative to BM25 on the question's own words, for an
-# index not calibrated yet; a calibrated one sets it from how far the other language's passages
-# repeat the question's language (`Calibration.translated_weight`).
-TRANSLATED_WEIGHT = 0.5
-# A dense list's best match counts as a full match only if it reaches this share of the
-# calibrated match level (`calibrate.match_level`, per embedder and chunk language). Chosen on
-# real-docs-dev (README, "Retrieval quality").
-DENSE_FLOOR_SHARE = 0.8
-# The weight of a multilingual embedder beside a language-specific one, on the chunks the latter
-# covers, relative to it (USE beside MiniLM on English chunks: a third of the dense weight). On
-# the fusion branch, 0 (MiniLM alone) was better on English retrieval (real-docs-dev English MRR
-# 0.922 against 0.889, English filings 0.201 against 0.187) but changed which passages come third
-# to sixth on the bundled corpus, and its answers with them.
-MULTILINGUAL_SHARE = 0.5
 
 # Retrievers a search can be limited to, for comparisons: "default" (the fusion), "bm25" (the
 # question's own words alone), "lexical" (with translated terms for the other language),
