@@ -1,5 +1,6 @@
 """Pure helpers of answering: 'not specified' detection, gaps sections, sentence selection."""
 
+import dataclasses
 import re
 
 import pytest
@@ -267,3 +268,21 @@ def test_completion_moves_the_outline_with_the_text() -> None:
     assert done.text.startswith("The launch took place")
     assert section_at(done, done.text.index("Seogwipo")) == "1. Status"
     assert section_at(done, done.text.index("More text")) == "2. Later"
+
+
+def test_a_sentence_before_the_chunks_last_section_is_under_its_own() -> None:
+    from policyqa.answering.sentences import span_section
+
+    # packed from two sections; the chunk is filed under the second, a list of what is not given
+    text = (
+        "○ 핵심 목표: 잠재성장률 3% 이상\n"
+        "## 3. 날짜가 특정되지 않은 사항\n"
+        "- 시기는 기록되지 않음"
+    )
+    outline = '[[0, "2. 회의 요약 > ○ 핵심 목표"], [20, "3. 날짜가 특정되지 않은 사항"]]'
+    chunk = _chunk(text, 0, outline)
+    chunk = dataclasses.replace(chunk, section="3. 날짜가 특정되지 않은 사항")
+    assert span_section(chunk, Span(text[:19], 0)) == "2. 회의 요약 > ○ 핵심 목표"
+    assert not in_gaps_section(span_section(chunk, Span(text[:19], 0)))
+    last = text.index("- 시기")
+    assert in_gaps_section(span_section(chunk, Span(text[last:], last)))

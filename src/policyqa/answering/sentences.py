@@ -24,7 +24,7 @@ from policyqa.core.tuning import (
     PERIOD_BOOST,
     UNIT_CONTEXT_CHARS,
 )
-from policyqa.ingest.split import heading_style
+from policyqa.ingest.split import heading_style, section_at
 
 Tokenize = Callable[[str], list[str]]
 
@@ -52,7 +52,8 @@ class Candidate:
 
 def span_section(chunk: Chunk, span: Span) -> str:
     """The heading a sentence sits under: the last heading line before it inside the chunk,
-    else the chunk's own section path."""
+    else the section the chunk's outline gives for its position (a chunk packed from several
+    short sections is filed under its last one, which the lines before it are not in)."""
     heading = ""
     for line in chunk.text[: span.start].splitlines():
         match = _HEADING_LINE.match(line)
@@ -60,7 +61,7 @@ def span_section(chunk: Chunk, span: Span) -> str:
             heading = match.group("title").strip()
         elif _SOURCES_SECTION.search(line.strip()):
             heading = line.strip()  # an unnumbered "Sources" heading, as PDFs give it
-    return heading or chunk.section
+    return heading or section_at(chunk, span.start)
 
 
 def measure_context(chunk: Chunk, span: Span) -> str:
