@@ -561,6 +561,9 @@ def test_eval_on_a_folder_writes_the_report_and_reuses_its_index(tmp_path: Path)
     report = json.loads((out / "report.json").read_text(encoding="utf-8"))
     assert report["questions"]["sha256"] == hashlib.sha256(questions.read_bytes()).hexdigest()
     assert report["settings"]["chunk_words"] == settings.chunk_words
+    configuration = report["configuration"]
+    assert {row["name"] for row in configuration["settings"]} >= {"chunk_words", "embedder"}
+    assert any(row["name"] == "LEXICAL_WEIGHT" for row in configuration["tuning"])
     assert report["index"]["own_index"] is True
     assert Path(report["index"]["home"]).parent == settings.home / "eval-index"
     assert "git" in report

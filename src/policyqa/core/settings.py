@@ -74,7 +74,8 @@ class Settings:
     auth: str = _setting(
         "",
         "App login: user:password[,user2:password2], or a file with one user:password per line. "
-        "Empty: no login (the app then serves 127.0.0.1 only).",
+        "Empty: no login; anyone who can reach the app may ask (it serves 127.0.0.1 unless "
+        "GRADIO_SERVER_NAME says otherwise).",
         secret=True,
     )
     admin: bool = _setting(

@@ -20,6 +20,7 @@ from typing import Any
 
 from policyqa.core.language import detect_language
 from policyqa.core.models import Passage
+from policyqa.core.settings import effective_configuration
 from policyqa.evaluation.metrics import (
     GoldQuestion,
     PageText,
@@ -314,6 +315,9 @@ def run_curated_eval(
             "retrieval_k": k,
             "slices": list(slices),
         },
+        # every setting with its source, the declared environment variables and the tuning
+        # constants: what this run used, as `policyqa stats --json` prints it
+        "configuration": effective_configuration(settings),
         "seconds": {"index": round(index_seconds, 1), "questions": round(answer_seconds, 1)},
     }
     (out_dir / "report.json").write_text(
