@@ -442,3 +442,17 @@ def test_each_retriever_alone_and_rrf(indexed: Pipeline) -> None:
             assert all(p.lexical_score for p in passages if p.chunk.language == "ko")
     searcher.retriever = "dense:nothing-configured"
     assert searcher.search("포괄보조 2026", k=3) == []
+
+
+def test_the_multilingual_share_follows_the_translations_the_index_holds() -> None:
+    from policyqa.core.tuning import MULTILINGUAL_SHARE
+    from policyqa.retrieval.calibration import Calibration
+    from policyqa.retrieval.weighing import multilingual_share
+
+    # not calibrated yet: the declared share
+    assert multilingual_share(None, "en") == MULTILINGUAL_SHARE
+    # English filings with no Korean at all: MiniLM carries the English chunks alone
+    assert multilingual_share(Calibration("t", counterparts={}), "en") == 0.0
+    # a bilingual corpus where most English passages have a Korean counterpart
+    parallel = Calibration("t", counterparts={"en": 0.8, "ko": 0.9})
+    assert multilingual_share(parallel, "en") == pytest.approx(0.8 * MULTILINGUAL_SHARE)

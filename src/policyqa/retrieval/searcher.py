@@ -38,7 +38,13 @@ from policyqa.retrieval.calibration_store import CalibrationStore
 from policyqa.retrieval.crosslang import Lexicon, flattened, romanize, romanized_forms
 from policyqa.retrieval.filters import Filters, filter_mask, region_filters, to_chroma_where
 from policyqa.retrieval.fusion import MISSING_FACTOR, Fused, RankedList, top_per_language
-from policyqa.retrieval.weighing import TermMatcher, dense_shares, fuse_lists, translated_weight
+from policyqa.retrieval.weighing import (
+    TermMatcher,
+    dense_shares,
+    fuse_lists,
+    multilingual_share,
+    translated_weight,
+)
 
 log = logging.getLogger(__name__)
 
@@ -282,7 +288,9 @@ class HybridSearcher:
         if region_mask is not None:  # regions are derived, not Chroma metadata: filter here
             allowed = {state.chunks[i].id for i in np.flatnonzero(region_mask)}
             dense_hits = [(s, [(cid, v) for cid, v in h if cid in allowed]) for s, h in dense_hits]
-        shares = dense_shares([s for s, _ in dense_specs], language)
+        shares = dense_shares(
+            [s for s, _ in dense_specs], language, multilingual_share(self.calibration, language)
+        )
         for spec, hits in dense_hits:
             lists.append(
                 RankedList(

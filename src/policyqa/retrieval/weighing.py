@@ -43,22 +43,33 @@ RETRIEVERS = ("default", "bm25", "lexical", "rrf")
 DenseHits = Sequence[tuple[EmbedderSpec, list[tuple[str, float]]]]
 
 
+def multilingual_share(calibration: Calibration | None, language: str) -> float:
+    """The weight of a multilingual embedder beside one limited to `language`, on that
+    language's chunks, relative to it: `MULTILINGUAL_SHARE` as far as those chunks have
+    counterparts in the other language (the index's calibration measures the share). USE's part
+    there is to rank a passage as its translation ranks; in a corpus with no translations it
+    only dilutes the English embedder. Not calibrated yet: `MULTILINGUAL_SHARE`."""
+    if calibration is None:
+        return MULTILINGUAL_SHARE
+    return MULTILINGUAL_SHARE * min(1.0, max(0.0, calibration.counterparts.get(language, 0.0)))
+
+
 def dense_shares(
-    specs: Sequence[EmbedderSpec], language: str
+    specs: Sequence[EmbedderSpec], language: str, share: float = MULTILINGUAL_SHARE
 ) -> dict[EmbedderSpec, dict[str, float]]:
     """Per embedder, the share of the dense weight it carries on each chunk language (1 where
     not given). Where an embedder limited to the question's language (MiniLM for English) covers
-    the chunks, it and a multilingual one beside it split the dense weight 1 : `MULTILINGUAL_SHARE`
-    there, so that the dense lists together weigh what one would and the lexical weight of the
-    question's language (`searcher.LEXICAL_WEIGHT`) keeps its share."""
+    the chunks, it and a multilingual one beside it split the dense weight 1 : `share` there
+    (`multilingual_share`), so that the dense lists together weigh what one would and the
+    lexical weight of the question's language (`LEXICAL_WEIGHT`) keeps its share."""
     specific = [s for s in specs if s.language is not None and s.language == language]
     multilingual = [s for s in specs if s.language is None]
-    split = 1.0 + MULTILINGUAL_SHARE
+    split = 1.0 + share
     out: dict[EmbedderSpec, dict[str, float]] = {}
     for spec in specs:
         if spec.language is None and specific:
             out[spec] = {
-                lang: MULTILINGUAL_SHARE / split
+                lang: share / split
                 for lang in ("ko", "en", "mixed")
                 if any(s.covers(lang) for s in specific)
             }
