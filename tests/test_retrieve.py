@@ -455,4 +455,6 @@ def test_the_multilingual_share_follows_the_translations_the_index_holds() -> No
     assert multilingual_share(Calibration("t", counterparts={}), "en") == 0.0
     # a bilingual corpus where most English passages have a Korean counterpart
     parallel = Calibration("t", counterparts={"en": 0.8, "ko": 0.9})
-    assert multilingual_share(parallel, "en") == pytest.approx(0.8 * MULTILINGUAL_SHARE)
+    assert multilingual_share(parallel, "en") == MULTILINGUAL_SHARE
+    # a few translated passages in an English corpus do not make it bilingual
+    assert multilingual_share(Calibration("t", counterparts={"en": 0.2}), "en") == 0.0

@@ -16,6 +16,7 @@ from policyqa.core.tuning import (
     DENSE_FLOOR_SHARE,
     DENSE_SHARE_OF_STRENGTH,
     MULTILINGUAL_SHARE,
+    TRANSLATED_CORPUS_SHARE,
     TRANSLATED_WEIGHT,
 )
 from policyqa.index.embed import EmbedderSpec
@@ -45,13 +46,14 @@ DenseHits = Sequence[tuple[EmbedderSpec, list[tuple[str, float]]]]
 
 def multilingual_share(calibration: Calibration | None, language: str) -> float:
     """The weight of a multilingual embedder beside one limited to `language`, on that
-    language's chunks, relative to it: `MULTILINGUAL_SHARE` as far as those chunks have
-    counterparts in the other language (the index's calibration measures the share). USE's part
-    there is to rank a passage as its translation ranks; in a corpus with no translations it
-    only dilutes the English embedder. Not calibrated yet: `MULTILINGUAL_SHARE`."""
+    language's chunks, relative to it: `MULTILINGUAL_SHARE` where most of those chunks have a
+    counterpart in the other language (the index's calibration measures the share), else none.
+    USE's part there is to rank a passage as its translation ranks; in a corpus without
+    translations it only dilutes the English embedder. Not calibrated yet: `MULTILINGUAL_SHARE`."""
     if calibration is None:
         return MULTILINGUAL_SHARE
-    return MULTILINGUAL_SHARE * min(1.0, max(0.0, calibration.counterparts.get(language, 0.0)))
+    translated = calibration.counterparts.get(language, 0.0)
+    return MULTILINGUAL_SHARE if translated >= TRANSLATED_CORPUS_SHARE else 0.0
 
 
 def dense_shares(
