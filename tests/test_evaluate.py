@@ -556,11 +556,14 @@ def test_eval_on_a_folder_writes_the_report_and_reuses_its_index(tmp_path: Path)
         return built[-1]
 
     out = tmp_path / "out"
+    settings = settings.replace(auth="reader:secret-password")
     text = run_curated_eval(settings, questions, out, docs=docs, make_pipeline=make)
     assert "languages=en→en" in text and "origin=written" in text
     report = json.loads((out / "report.json").read_text(encoding="utf-8"))
     assert report["questions"]["sha256"] == hashlib.sha256(questions.read_bytes()).hexdigest()
     assert report["settings"]["chunk_words"] == settings.chunk_words
+    assert report["settings"]["auth"] == "(set)"  # a login never reaches the report
+    assert "secret-password" not in (out / "report.json").read_text(encoding="utf-8")
     configuration = report["configuration"]
     assert {row["name"] for row in configuration["settings"]} >= {"chunk_words", "embedder"}
     assert any(row["name"] == "LEXICAL_WEIGHT" for row in configuration["tuning"])

@@ -5,7 +5,6 @@ rows and the report in `report`, page-level retrieval metrics and `eval-retrieva
 
 from __future__ import annotations
 
-import dataclasses
 import hashlib
 import json
 import logging
@@ -212,16 +211,6 @@ def git_commit(where: Path) -> dict[str, Any] | None:
     return {"commit": head.stdout.strip(), "dirty": bool(status.stdout.strip())}
 
 
-def _settings_record(settings: Any) -> dict[str, Any]:
-    record: dict[str, Any] = {}
-    for f in dataclasses.fields(settings):
-        value = getattr(settings, f.name)
-        if f.name == "llm_api_key" and value:
-            value = "(set)"
-        record[f.name] = str(value) if isinstance(value, Path) else value
-    return record
-
-
 def run_curated_eval(
     settings: Any,
     questions_path: Path,
@@ -296,6 +285,9 @@ def run_curated_eval(
     report = markdown_report(summary, rows, header)
     out_dir.mkdir(parents=True, exist_ok=True)
     (out_dir / "report.md").write_text(report, encoding="utf-8")
+    # every setting with its source, the declared environment variables and the tuning
+    # constants, as `policyqa stats --json` prints them; secrets show only that they are set
+    configuration = effective_configuration(settings)
     payload = {
         "summary": summary,
         "rows": [asdict(r) for r in rows],
@@ -310,14 +302,12 @@ def run_curated_eval(
             "rejected": [{"path": r.path, "reason": r.reason} for r in ingest_report.rejected],
         },
         "settings": {
-            **_settings_record(settings),
+            **{row["name"]: row["value"] for row in configuration["settings"]},
             "answerer": answerer,
             "retrieval_k": k,
             "slices": list(slices),
         },
-        # every setting with its source, the declared environment variables and the tuning
-        # constants: what this run used, as `policyqa stats --json` prints it
-        "configuration": effective_configuration(settings),
+        "configuration": configuration,
         "seconds": {"index": round(index_seconds, 1), "questions": round(answer_seconds, 1)},
     }
     (out_dir / "report.json").write_text(
