@@ -48,6 +48,12 @@ def shared_kiwi() -> Any:
     return Kiwi()
 
 
+def _acronym_length(word: str) -> bool:
+    """Letters only, and no more of them than an acronym has: written in capitals, such a word
+    is kept as itself."""
+    return 2 <= len(word) <= ACRONYM_LETTERS and word.isalpha()
+
+
 class Tokenizer:
     """Language-aware tokens for BM25. Kiwi loads on first Korean text, once per process."""
 
@@ -77,7 +83,7 @@ class Tokenizer:
         word = written.lower().replace("’", "'")
         if not word or word in ENGLISH_STOP_WORDS:
             return None
-        if 2 <= len(written) <= ACRONYM_LETTERS and written.isalpha() and written.isupper():
+        if _acronym_length(written) and written.isupper():
             # An acronym stays itself: "RISE" (a programme) is not "rising", "CARE" not "care".
             return written
         if word[0].isdigit():
@@ -92,8 +98,7 @@ class Tokenizer:
         for match in _WORD.finditer(fold_width(text)):
             written = match.group(0).strip(_STRIP)
             if (
-                2 <= len(written) <= ACRONYM_LETTERS
-                and written.isalpha()
+                _acronym_length(written)
                 and not written.isupper()
                 and written.lower() not in ENGLISH_STOP_WORDS
             ):
