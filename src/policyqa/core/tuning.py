@@ -309,7 +309,7 @@ TERM_THRESHOLD: Final = _tuned(
     "translation pairs of single words 0.55-0.95 ('budget'/예산 0.91, 'loan'/융자 0.74, "
     "'startup'/ 창업 0.59); a matched word counts for its similarity. 0.45 was chosen on "
     "ko-docs-dev's English questions (0.5: hit@5 0.833, MRR 0.652; 0.45: 0.854, 0.670; 0.55 "
-    "and 0.6 lower) and left the other sets unchanged (README, 'Retrieval quality').",
+    "and 0.6 lower) and left the other sets unchanged (bench/retrieval_ablation.py).",
 )
 TERM_LIMIT: Final = _tuned(
     "TERM_LIMIT",
@@ -379,7 +379,7 @@ DENSE_SHARE_OF_STRENGTH: Final = _tuned(
     "retrieval",
     "How a language's strength is read: this share from the multilingual embedder's best "
     "match in it, the rest from how much of the question's terms (or their translations) "
-    "its best passage holds. Chosen on real-docs-dev (README, 'Retrieval quality'); both "
+    "its best passage holds. Chosen on real-docs-dev (bench/retrieval_ablation.py); both "
     "signals compare the two languages on one scale, which no single list's own "
     "normalisation does.",
 )
@@ -388,8 +388,8 @@ DENSE_FLOOR_SHARE: Final = _tuned(
     0.8,
     "retrieval",
     "A dense list's best match counts as a full match only if it reaches this share of the "
-    "calibrated match level (`calibrate.match_level`, per embedder and chunk language). "
-    "Chosen on real-docs-dev (README, 'Retrieval quality').",
+    "calibrated match level (`calibration.match_level`, per embedder and chunk language). "
+    "Chosen on real-docs-dev (bench/retrieval_ablation.py).",
 )
 MULTILINGUAL_SHARE: Final = _tuned(
     "MULTILINGUAL_SHARE",
