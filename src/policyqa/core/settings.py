@@ -192,7 +192,8 @@ class SettingsError(ValueError):
 
 
 def setting_rows() -> list[tuple[str, str, str, str]]:
-    """(env var, CLI flag, default, help) for every setting: the README table."""
+    """(env var, CLI flag, default, help) for every setting: the tables of settings in the
+    README and in docs/configuration.md."""
     return [
         (env_name(f.name), flag_name(f.name), str(f.default), f.metadata["help"])
         for f in fields(Settings)
