@@ -275,9 +275,7 @@ def test_a_sentence_before_the_chunks_last_section_is_under_its_own() -> None:
 
     # packed from two sections; the chunk is filed under the second, a list of what is not given
     text = (
-        "○ 핵심 목표: 잠재성장률 3% 이상\n"
-        "## 3. 날짜가 특정되지 않은 사항\n"
-        "- 시기는 기록되지 않음"
+        "○ 핵심 목표: 잠재성장률 3% 이상\n## 3. 날짜가 특정되지 않은 사항\n- 시기는 기록되지 않음"
     )
     outline = '[[0, "2. 회의 요약 > ○ 핵심 목표"], [20, "3. 날짜가 특정되지 않은 사항"]]'
     chunk = _chunk(text, 0, outline)
