@@ -50,18 +50,19 @@ def test_ingest_is_incremental_and_idempotent(
     assert first.files == 3 and first.pages == 4 and first.added > 0 and not first.rejected
     use = fakes["use-multilingual"]
     minilm = fakes["sentence-transformers:all-MiniLM-L6-v2"]
-    assert use.calls == first.added
+    assert use.calls == first.added + first.pages  # each chunk, and each page's head
     assert 0 < minilm.calls < use.calls  # the English embedder only sees English chunks
+    assert first.page_heads_embedded > first.pages  # English pages' heads go to MiniLM too
 
     use.calls = 0
     second = fake_pipeline.ingest()
-    assert use.calls == 0 and second.embedded == 0
+    assert use.calls == 0 and second.embedded == 0 and second.page_heads_embedded == 0
     assert second.skipped == first.added
     assert "nothing changed" in second.summary()
 
     (corpus / "living-en.md").write_text(EN + "\n2. Health\nRegional doctors.\n", encoding="utf-8")
     third = fake_pipeline.ingest()
-    assert third.embedded >= 1 and use.calls == third.embedded
+    assert third.embedded >= 1 and use.calls == third.embedded + 1  # and the page's new head
     assert fake_pipeline.store.manifest()["living-en.md"].chunks >= 1
 
     (corpus / "living-ko.md").unlink()

@@ -129,6 +129,7 @@ class IngestReport:
     skipped: int = 0  # chunks of unchanged files
     unchanged_files: int = 0
     embedded: int = 0  # chunk texts sent to an embedder
+    page_heads_embedded: int = 0  # page heads sent to an embedder (`index.pages`), all of them
     seconds: float = 0.0
     rejected: list[Rejection] = field(default_factory=list)
     removed_docs: list[str] = field(default_factory=list)
@@ -137,8 +138,9 @@ class IngestReport:
         line = (
             f"{self.files} files, {self.pages} pages: chunks {self.added} added, "
             f"{self.updated} updated, {self.removed} removed, {self.skipped} skipped; "
-            f"{self.embedded} embedded; {len(self.rejected)} rejected; {self.seconds:.1f} s"
+            f"{self.embedded} embedded, {self.page_heads_embedded} page heads; "
+            f"{len(self.rejected)} rejected; {self.seconds:.1f} s"
         )
-        if self.embedded == 0 and not self.rejected:
+        if self.embedded == 0 and self.page_heads_embedded == 0 and not self.rejected:
             line += " (nothing changed: no embedding needed)"
         return line

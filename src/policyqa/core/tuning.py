@@ -150,6 +150,58 @@ MISSING_FACTOR: Final = _tuned(
     "about.",
 )
 
+PAGE_HEAD_CHARS: Final = _tuned(
+    "PAGE_HEAD_CHARS",
+    800,
+    "index",
+    "A page head (index.pages) is the page's first this many characters, whitespace collapsed: "
+    "MiniLM on 800-character heads ranked en-filings-dev pages at hit@5 0.488 against 0.366 "
+    "for each page's first chunk alone (scored outside the product).",
+)
+PAGE_SHARE: Final = _tuned(
+    "PAGE_SHARE",
+    0.7,
+    "retrieval",
+    "Share of the dense weight that page-head lists (retrieval.pages) carry beside the chunk "
+    "dense lists (bench/retrieval_ablation.py, no document prior): en-filings-dev hit@5/MRR@10 "
+    "0.390/0.268 -> 0.561/0.346 at 0.7, 0.537/0.367 at 0.5; ko-docs-dev ko MRR 0.917 -> 0.927, "
+    "en->ko 0.590 -> 0.587. Added on top of the dense weight instead, heads cost ko-docs-dev ko "
+    "MRR 0.06: the lexical side lost its share.",
+)
+PAGE_CANDIDATES: Final = _tuned(
+    "PAGE_CANDIDATES",
+    50,
+    "retrieval",
+    "Page heads asked for per embedder, once over all documents and once over the routed ones: "
+    "the same depth as the chunk candidates.",
+)
+DOCUMENT_PRIOR_WEIGHT: Final = _tuned(
+    "DOCUMENT_PRIOR_WEIGHT",
+    0.05,
+    "retrieval",
+    "Fused-score gain per unit z-score of a document's name match (retrieval.documents), "
+    "bench/retrieval_ablation.py with page heads: en-filings-dev MRR@10 0.367 -> 0.404 (hit@1 "
+    "0.244 -> 0.293); 0.2 reached 0.419 but cost ko-docs-dev ko MRR 0.927 -> 0.887 (questions "
+    "routed to a sibling document on the same topic); 0.05 leaves it at 0.916. Its idf counts "
+    "a word among the documents in its script: real-docs-dev en->ko hit@5/MRR 0.900/0.617, "
+    "0.800/0.593 when English 'budget' was rare among Korean documents.",
+)
+DOCUMENT_PRIOR_CAP: Final = _tuned(
+    "DOCUMENT_PRIOR_CAP",
+    3.0,
+    "retrieval",
+    "Highest z-score a document's name match counts for: a question naming one of 25 filings "
+    "reaches about 4.9; the cap keeps the gain bounded whatever the number of documents.",
+)
+ROUTED_DOCUMENTS: Final = _tuned(
+    "ROUTED_DOCUMENTS",
+    2,
+    "retrieval",
+    "Documents of highest prior whose page heads are also searched on their own (their pages "
+    "may be far down a search of all): en-filings-dev MRR@10 0.366 -> 0.393 at 2, 3 no better; "
+    "a company's filing of another year stands next to the one asked about.",
+)
+
 # -- answering ---------------------------------------------------------------------------------
 
 MAX_QUESTION_CHARS: Final = _tuned(

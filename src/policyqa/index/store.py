@@ -3,7 +3,8 @@
 Collections (prefix from settings):
 - `<prefix>-chunks`: every chunk's text and metadata, with the first embedder's vectors;
 - `<prefix>-vec-<slug>`: vectors of each further embedder (only the languages it covers);
-- `<prefix>-docs`: one record per document (file hash, pages, chunk count): the manifest.
+- `<prefix>-docs`: one record per document (file hash, pages, chunk count): the manifest;
+- `<prefix>-pages-<slug>`: each embedder's vectors of page heads (`index.pages`).
 Each vector collection records the embedder (and its dimension once known) that built it.
 """
 
@@ -144,6 +145,21 @@ class Store:
             self._collections[name] = collection
         return self._collections[name]
 
+    def pages_name(self, spec: EmbedderSpec) -> str:
+        return f"{self.prefix}-pages-{spec.slug}"
+
+    def pages(self, spec: EmbedderSpec) -> Any:
+        """This embedder's collection of page heads (`index.pages` reads and writes it)."""
+        name = self.pages_name(spec)
+        if name not in self._collections:
+            self._collections[name] = self.client.get_or_create_collection(
+                name,
+                embedding_function=None,
+                configuration={"hnsw": {"space": "cosine"}},
+                metadata={"embedder": spec.name, "language": spec.language or "all"},
+            )
+        return self._collections[name]
+
     @property
     def chunks(self) -> Any:
         return self._vectors(self.specs[0])
@@ -222,12 +238,15 @@ class Store:
             for cid, meta in zip(got["ids"], got["metadatas"] or [], strict=True)
         }
 
-    def vectors_by_hash(self, spec: EmbedderSpec, hashes: Sequence[str]) -> dict[str, list[float]]:
-        """Stored vectors of this embedder for chunks with these content hashes (any document):
-        a moved, renamed or copied file's chunks need no new embedding."""
+    def vectors_by_hash(
+        self, spec: EmbedderSpec, hashes: Sequence[str], collection: Any = None
+    ) -> dict[str, list[float]]:
+        """Stored vectors of this embedder for chunks (or, given its `pages` collection, page
+        heads) with these content hashes (any document): a moved, renamed or copied file's
+        chunks need no new embedding."""
         found: dict[str, list[float]] = {}
         wanted = list(dict.fromkeys(hashes))
-        collection = self._vectors(spec)
+        collection = self._vectors(spec) if collection is None else collection
         for start in range(0, len(wanted), 500):
             batch = wanted[start : start + 500]
             got = collection.get(
@@ -336,6 +355,7 @@ class Store:
         removed = len(self.existing_hashes(doc_id))
         for spec in self.specs:
             self._vectors(spec).delete(where={"doc_id": doc_id})
+            self.pages(spec).delete(where={"doc_id": doc_id})
         self.docs.delete(ids=[doc_id])
         return removed
 

@@ -18,7 +18,9 @@ from pathlib import Path
 from langchain_core.embeddings import Embeddings
 
 from policyqa.core.models import Chunk, Document, IngestReport, Rejection
+from policyqa.core.tuning import PAGE_HEAD_CHARS
 from policyqa.index.embed import EmbedderSpec
+from policyqa.index.pages import page_heads, stored_heads, write_heads
 from policyqa.index.store import IndexMismatchError, Store
 from policyqa.ingest.load import SUPPORTED_SUFFIXES, LoadError, file_sha256
 from policyqa.ingest.pdfworker import PdfLimits, load_isolated
@@ -123,7 +125,9 @@ class Indexer:
         self.chunk_words = chunk_words
         self.chunk_overlap = chunk_overlap
         self.batch_size = batch_size
-        self.split = split_signature(chunk_words, chunk_overlap)
+        # With the page-head length: an index from before heads (or of other heads) reads its
+        # files again once; their chunks keep their vectors by hash, only heads are embedded.
+        self.split = f"{split_signature(chunk_words, chunk_overlap)}/heads{PAGE_HEAD_CHARS}"
         self._dims_checked: set[EmbedderSpec] = set()
 
     def index_document(self, doc: Document, report: IngestReport) -> None:
@@ -139,6 +143,8 @@ class Indexer:
                 c for c in chunks if spec.covers(c.language) and have.get(c.id) != c.content_hash
             ]
         vectors, embedded = self._embed(todo)
+        # Heads before the manifest record: an interrupted write is redone.
+        report.page_heads_embedded += self._index_heads(doc, chunks)
         removed = self.store.write_document(doc, chunks, vectors, existing, self.split)
         report.added += sum(1 for c in fresh if c.id not in existing)
         report.updated += sum(1 for c in fresh if c.id in existing)
@@ -146,6 +152,28 @@ class Indexer:
         report.embedded += embedded
         report.removed += removed
         report.pages += doc.page_count
+
+    def _index_heads(self, doc: Document, chunks: Sequence[Chunk]) -> int:
+        """Embed and store the page heads that changed, per embedder covering their language;
+        returns how many texts were sent to an embedder."""
+        heads = page_heads(doc, chunks)
+        sent = 0
+        for spec, embeddings in self.embedders:
+            existing = stored_heads(self.store, spec, doc.doc_id)
+            mine = [h for h in heads if spec.covers(h.language)]
+            todo = [h for h in mine if existing.get(h.id) != h.content_hash]
+            cached = self.store.vectors_by_hash(
+                spec, [h.content_hash for h in todo], self.store.pages(spec)
+            )
+            vectors = {h.id: cached[h.content_hash] for h in todo if h.content_hash in cached}
+            missing = [h for h in todo if h.content_hash not in cached]
+            for start in range(0, len(missing), self.batch_size):
+                batch = missing[start : start + self.batch_size]
+                embedded = embeddings.embed_documents([h.text for h in batch])
+                vectors.update(zip((h.id for h in batch), embedded, strict=True))
+            sent += len(missing)
+            write_heads(self.store, spec, mine, vectors, existing)
+        return sent
 
     def _embed(
         self, chunks: dict[EmbedderSpec, list[Chunk]]

@@ -40,6 +40,18 @@ def region_filters(
     return (rest or None), mask
 
 
+def chunk_mask(
+    chunks: Sequence[Chunk], areas: Sequence[frozenset[str]], filters: Filters | None
+) -> tuple[Filters | None, np.ndarray | None, np.ndarray | None]:
+    """The metadata filters without the region ones, the region mask, and the mask of the
+    chunks that pass both (None: no such filter)."""
+    rest, region_mask = region_filters(areas, filters)
+    mask = filter_mask(chunks, rest) if rest else None
+    if region_mask is not None:
+        mask = region_mask if mask is None else mask & region_mask
+    return rest, region_mask, mask
+
+
 def filter_mask(chunks: Sequence[Chunk], filters: Filters) -> np.ndarray:
     metas = [c.metadata() for c in chunks]
     mask = np.ones(len(chunks), dtype=bool)

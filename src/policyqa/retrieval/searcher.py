@@ -7,6 +7,7 @@ changes; tokens are cached on disk by content hash so a rebuild only analyses ne
 
 from __future__ import annotations
 
+import functools
 import logging
 import re
 import threading
@@ -26,7 +27,7 @@ from policyqa.core.tuning import (
     DENSE_DEPTH,
     LEXICAL_SCALE_FLOOR,
     LEXICAL_WEIGHT,
-    REGION_BOOST,
+    PAGE_SHARE,
 )
 from policyqa.domain import DomainPack, load_domain
 from policyqa.index.embed import EmbedderSpec
@@ -36,8 +37,11 @@ from policyqa.index.store import Store
 from policyqa.retrieval.calibration import Calibration, TermMatch, TermTable
 from policyqa.retrieval.calibration_store import CalibrationStore
 from policyqa.retrieval.crosslang import Lexicon, flattened, romanize, romanized_forms
-from policyqa.retrieval.filters import Filters, filter_mask, region_filters, to_chroma_where
+from policyqa.retrieval.documents import DocumentRouter, lift, routed
+from policyqa.retrieval.filters import Filters, chunk_mask, to_chroma_where
 from policyqa.retrieval.fusion import MISSING_FACTOR, Fused, RankedList, top_per_language
+from policyqa.retrieval.pages import page_lists, page_positions, with_page_share
+from policyqa.retrieval.priors import adjust
 from policyqa.retrieval.weighing import (
     TermMatcher,
     dense_shares,
@@ -65,6 +69,11 @@ class _LexicalState:
     languages: dict[str, np.ndarray]  # per language, which positions are in it
     regions: list[frozenset[str]]  # domain areas each chunk names (title, section or text)
     manifest: dict[str, dict[str, Any]] = field(default_factory=dict)  # as read with `chunks`
+    router: DocumentRouter | None = None  # document profiles, made on the first search
+
+    @functools.cached_property
+    def pages(self) -> dict[tuple[str, int], list[int]]:  # (doc id, page) -> chunk positions
+        return page_positions(self.chunks)
 
 
 class HybridSearcher:
@@ -167,10 +176,7 @@ class HybridSearcher:
 
     def documents(self, filters: Filters | None = None) -> list[str]:
         state = self.lexical()
-        allowed, region_mask = region_filters(state.regions, filters)
-        mask = filter_mask(state.chunks, allowed) if allowed else None
-        if region_mask is not None:
-            mask = region_mask if mask is None else mask & region_mask
+        _, _, mask = chunk_mask(state.chunks, state.regions, filters)
         chunks = state.chunks if mask is None else [state.chunks[i] for i in np.flatnonzero(mask)]
         return sorted({c.doc_id for c in chunks})
 
@@ -258,10 +264,7 @@ class HybridSearcher:
         if not state.chunks:
             return []
         language = detect_language(query)
-        filters, region_mask = region_filters(state.regions, filters)
-        mask = filter_mask(state.chunks, filters) if filters else None
-        if region_mask is not None:
-            mask = region_mask if mask is None else mask & region_mask
+        filters, region_mask, mask = chunk_mask(state.chunks, state.regions, filters)
         translations = self.translations(state, query, language)
         matches = self.terms.match(state.token, query, language)  # calibrated term tables
         lists = self._lexical_lists(state, query, language, mask, translations, matches)
@@ -303,7 +306,18 @@ class HybridSearcher:
                     scale_group="dense",
                 )
             )
+        gains: dict[str, float] = {}
+        if self.retriever == "default":  # the document prior, and page heads (retrieval.pages)
+            if state.router is None:
+                tokens_of, manifest = self.chunk_tokens, state.manifest
+                state.router = DocumentRouter(state.chunks, tokens_of, manifest, self.tokenizer)
+            gains = state.router.gains(query)
+            vectors = [(s, self._query_vector(s, e, query), shares[s]) for s, e in dense_specs]
+            heads = (state.pages, state.chunks, filters, mask, routed(gains))
+            pages = page_lists(self.store, vectors, *heads, dense_weight * PAGE_SHARE)
+            lists = with_page_share(lists + pages)
         fused = self._fuse(state, query, language, lists, dense_hits)
+        fused = lift(fused, state.chunks, state.position, gains)
         fused = self._adjust(state, query, language, fused)[:k]
         missing = [f.chunk_id for f in fused if f.chunk_id not in state.position]
         extra = self.store.get_chunks(missing) if missing else {}
@@ -392,34 +406,16 @@ class HybridSearcher:
     def _adjust(
         self, state: _LexicalState, query: str, language: str, fused: list[Fused]
     ) -> list[Fused]:
-        """Two question-level priors on the fused ranking.
+        """The priors of what the question says: the language it asks for, the region it names
+        (`priors.adjust`)."""
 
-        - The question asks for the other language ("what is it called in Korean?", "영문
-          자료에서는?"): that language's passages are wanted, so the language prior flips.
-        - The question names a region: passages naming that region come first among equals.
-        """
+        def facts(chunk_id: str) -> tuple[str, frozenset[str]] | None:
+            index = state.position.get(chunk_id)
+            return None if index is None else (state.chunks[index].language, state.regions[index])
+
         wanted = requested_language(query)
         named = set(self.domain.areas_in(query))
-        if not named and (wanted is None or wanted == language):
-            return fused
-        adjusted = []
-        for item in fused:
-            index = state.position.get(item.chunk_id)
-            score = item.score
-            if index is not None:
-                chunk_language = state.chunks[index].language
-                if wanted and wanted != language and chunk_language not in (wanted, "mixed"):
-                    score *= self.missing_factor
-                if wanted and wanted != language and chunk_language == wanted:
-                    score /= self.missing_factor  # undo the question-language prior
-                if named and state.regions[index] & named:
-                    score *= REGION_BOOST
-                    if chunk_language not in (language, "mixed") and not wanted:
-                        # The passage about the user's region is wanted whatever its language.
-                        score /= self.missing_factor
-            adjusted.append(Fused(item.chunk_id, score, item.parts))
-        adjusted.sort(key=lambda f: (-f.score, f.chunk_id))
-        return adjusted
+        return adjust(fused, language, wanted, named, facts, self.missing_factor)
 
     def _lexical_lists(
         self,

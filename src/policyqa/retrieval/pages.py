@@ -1,0 +1,112 @@
+"""Page heads in the fusion: each dense embedder also ranks pages by their heads
+(`index.pages`), and a page's similarity is spread to that page's chunks as one more ranked
+list, so that a chunk on the page whose head matches the question rises with it."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import replace
+from typing import Any
+
+import numpy as np
+
+from policyqa.core.models import Chunk
+from policyqa.core.tuning import PAGE_CANDIDATES, PAGE_SHARE
+from policyqa.index.embed import EmbedderSpec
+from policyqa.index.pages import HEAD_KEYS, query_heads
+from policyqa.index.store import Store
+from policyqa.retrieval.filters import Filters, to_chroma_where
+from policyqa.retrieval.fusion import RankedList
+
+PageHits = Sequence[tuple[str, int, float]]  # (doc id, page, similarity), best first
+
+
+def page_positions(chunks: Sequence[Chunk]) -> dict[tuple[str, int], list[int]]:
+    """(doc id, page) -> positions of that page's chunks."""
+    out: dict[tuple[str, int], list[int]] = {}
+    for i, chunk in enumerate(chunks):
+        out.setdefault((chunk.doc_id, chunk.page), []).append(i)
+    return out
+
+
+def head_where(filters: Filters | None) -> dict[str, Any] | None:
+    """The Chroma clause for a head search: the filters when heads carry every key they name;
+    otherwise none (the chunks a page's score is spread to are filtered instead)."""
+    if not filters or not set(filters) <= HEAD_KEYS:
+        return None
+    return to_chroma_where(filters)
+
+
+def spread(
+    hits: PageHits,
+    positions: Mapping[tuple[str, int], Sequence[int]],
+    chunks: Sequence[Chunk],
+    allowed: np.ndarray | None = None,
+) -> dict[str, float]:
+    """Chunk id -> its page's similarity, for the chunks of the pages hit (those `allowed`)."""
+    out: dict[str, float] = {}
+    for doc_id, page, score in hits:
+        for i in positions.get((doc_id, page), ()):
+            if allowed is None or allowed[i]:
+                out[chunks[i].id] = max(score, out.get(chunks[i].id, score))
+    return out
+
+
+def page_list(
+    name: str,
+    scores: Mapping[str, float],
+    weight: float,
+    judges: Callable[[str], bool],
+    shares: Mapping[str, float],
+) -> RankedList:
+    """A page-head list: normalised by the best head of any embedder (one scale, as the dense
+    lists share theirs)."""
+    return RankedList(
+        name=name,
+        scores=scores,
+        weight=weight,
+        judges=judges,
+        normalize="max",
+        shares=shares,
+        scale_group="page",
+    )
+
+
+def page_lists(
+    store: Store,
+    queries: Sequence[tuple[EmbedderSpec, list[float], Mapping[str, float]]],
+    positions: Mapping[tuple[str, int], Sequence[int]],
+    chunks: Sequence[Chunk],
+    filters: Filters | None,
+    allowed: np.ndarray | None,
+    routed: Sequence[str],
+    weight: float,
+) -> list[RankedList]:
+    """Per (embedder, its query vector, its dense shares): the nearest page heads, and those of
+    the `routed` documents (the question's own: their pages may be far down a search of all),
+    spread to the pages' chunks that pass the filters."""
+    where = head_where(filters)
+    scoped: dict[str, Any] | None = None
+    if routed:
+        clause: dict[str, Any] = {"doc_id": {"$in": list(routed)}}
+        scoped = clause if where is None else {"$and": [where, clause]}
+    out = []
+    for spec, vector, shares in queries:
+        hits = list(query_heads(store, spec, vector, PAGE_CANDIDATES, where))
+        if scoped is not None:
+            hits += query_heads(store, spec, vector, PAGE_CANDIDATES, scoped)
+        scores = spread(hits, positions, chunks, allowed)
+        if scores:
+            out.append(page_list(f"page:{spec.slug}", scores, weight, spec.covers, shares))
+    return out
+
+
+def with_page_share(lists: Sequence[RankedList], share: float = PAGE_SHARE) -> list[RankedList]:
+    """Where page lists are present they carry `share` of the dense weight (they were made
+    with it), and the chunk dense lists the rest: the lexical side keeps its weight."""
+    if not any(x.name.startswith("page:") for x in lists):
+        return list(lists)
+    return [
+        replace(x, weight=x.weight * (1.0 - share)) if x.name.startswith("dense:") else x
+        for x in lists
+    ]

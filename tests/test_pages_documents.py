@@ -1,0 +1,196 @@
+"""The document prior (`retrieval.documents`) and page heads (`index.pages`,
+`retrieval.pages`): pure scoring on tiny fakes, and heads through a real ingest and search."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from policyqa.core.models import Chunk, Document, Page
+from policyqa.core.settings import Settings
+from policyqa.index.lexical import Tokenizer
+from policyqa.index.pages import head_text, page_heads, query_heads, stored_heads
+from policyqa.pipeline import Pipeline
+from policyqa.retrieval.documents import (
+    DocumentRouter,
+    build_profiles,
+    document_prior,
+    joined_words,
+    lift,
+    name_words,
+    question_terms,
+    routed,
+    split_numbers,
+)
+from policyqa.retrieval.fusion import Fused, RankedList
+from policyqa.retrieval.pages import head_where, page_positions, spread, with_page_share
+
+from .conftest import CountingFake
+
+
+def _chunk(doc_id: str, page: int, text: str, ordinal: int = 0, language: str = "en") -> Chunk:
+    return Chunk(
+        id=f"{doc_id}#p{page}#c{ordinal}",
+        doc_id=doc_id,
+        title=doc_id.rsplit(".", 1)[0],
+        page=page,
+        page_label=str(page),
+        section="",
+        language=language,  # type: ignore[arg-type]
+        text=text,
+        content_hash=f"{doc_id}-{page}-{ordinal}",
+        ordinal=ordinal,
+    )
+
+
+# -- names and question terms -------------------------------------------------------------------
+
+
+def test_name_words_split_separators_case_and_digits() -> None:
+    assert name_words("ACTIVISIONBLIZZARD_2019_10K.pdf") == "ACTIVISIONBLIZZARD 2019 10 K"
+    assert name_words("reports/AnnualReport2019.pdf") == "Annual Report 2019"
+    assert name_words("x.md", "Budget-plan") == "x Budget plan"
+
+
+def test_question_terms_join_names_and_split_fiscal_years() -> None:
+    assert "ActivisionBlizzard" in joined_words("for Activision Blizzard in 2019")
+    assert split_numbers("the FY2018 capex") == "the FY 2018 capex"
+    terms = question_terms("What did Activision Blizzard spend in FY2018?", Tokenizer().tokenize)
+    assert "activisionblizzard" in terms
+    assert "2018" in terms
+
+
+# -- the prior ------------------------------------------------------------------------------------
+
+
+def test_prior_goes_to_the_document_a_rare_name_word_singles_out() -> None:
+    profiles = build_profiles(
+        ["a", "b", "c", "d"],
+        [{"acme", "cash"}, {"zenith", "cash"}, {"orbit", "cash"}, {"delta", "cash"}],
+        [{"acme"}, {"zenith"}, {"orbit"}, {"delta"}],
+    )
+    scores = profiles.scores(["acme", "cash"])
+    assert scores[0] > 0 and not scores[1:].any()  # "cash" is in every document: no idf
+    gains = document_prior(scores, 0.1, 3.0)
+    assert gains[0] > 0 and not gains[1:].any()
+
+
+def test_a_word_is_rare_only_among_documents_that_could_hold_it() -> None:
+    # "budget" in the one English document of four: a Korean document cannot hold it.
+    profiles = build_profiles(
+        ["en", "ko1", "ko2", "ko3"],
+        [{"budget"}, {"예산"}, {"예산"}, {"예산"}],
+        [{"budget"}, set(), set(), set()],
+        [{"en"}, {"ko"}, {"ko"}, {"ko"}],
+    )
+    alone = build_profiles(
+        ["en", "x", "y", "z"], [{"budget"}, {"a"}, {"b"}, {"c"}], [{"budget"}, set(), set(), set()]
+    )
+    assert profiles.idf["budget"] < 0.5 * alone.idf["budget"]
+
+
+def test_prior_is_nothing_when_no_document_stands_out() -> None:
+    assert not document_prior(np.array([1.0, 1.0, 1.0]), 0.1, 3.0).any()
+    assert not document_prior(np.zeros(5), 0.1, 3.0).any()
+    assert not document_prior(np.array([2.0, 0.0]), 0.1, 3.0).any()  # too few documents
+
+
+def test_prior_is_weaker_on_a_common_word_than_on_a_singular_one() -> None:
+    singular = np.log(1 + (10 - 0.5) / 1.5)
+    strong = document_prior(np.array([singular] + [0.0] * 9), 0.1, 3.0)
+    weak = document_prior(np.array([singular / 4] + [0.0] * 9), 0.1, 3.0)
+    assert strong[0] == pytest.approx(4 * weak[0])
+
+
+def test_router_routes_by_file_name_and_lift_raises_its_chunks() -> None:
+    chunks = [
+        _chunk(f"{name}_2019_10K.pdf", 1, "Net cash from operating activities")
+        for name in ("ACME", "ZENITH", "ORBIT", "DELTA")
+    ]
+    tokenizer = Tokenizer()
+    router = DocumentRouter(chunks, lambda c: tokenizer.tokenize(c.context_text), {}, tokenizer)
+    gains = router.gains("What was Acme's operating cash flow in FY2019?")
+    assert routed(gains) == ["ACME_2019_10K.pdf"]
+    fused = [Fused(c.id, 0.5 - 0.01 * i, {}) for i, c in enumerate(reversed(chunks))]
+    position = {c.id: i for i, c in enumerate(chunks)}
+    lifted = lift(fused, chunks, position, gains)
+    assert lifted[0].chunk_id == chunks[0].id
+    assert lift(fused, chunks, position, {}) == fused
+
+
+# -- page heads -----------------------------------------------------------------------------------
+
+
+def test_page_heads_one_per_page_with_chunks() -> None:
+    doc = Document(
+        doc_id="f.pdf",
+        title="f",
+        language="en",
+        pages=(Page(1, "1", "CASH   FLOWS\n\nfrom operations " * 100), Page(2, "ii", "  ")),
+        page_count=2,
+    )
+    heads = page_heads(doc, [_chunk("f.pdf", 1, "x"), _chunk("f.pdf", 2, "y")])
+    assert [h.page for h in heads] == [1]  # a blank page has no head
+    assert heads[0].text == head_text(doc.pages[0].text) and len(heads[0].text) == 800
+    assert heads[0].text.startswith("CASH FLOWS from operations")
+    assert heads[0].metadata()["doc_id"] == "f.pdf"
+
+
+def test_spread_gives_a_page_score_to_its_allowed_chunks() -> None:
+    chunks = [_chunk("a", 1, "x", 0), _chunk("a", 1, "y", 1), _chunk("a", 2, "z", 0)]
+    positions = page_positions(chunks)
+    hits = [("a", 1, 0.8), ("a", 2, 0.5), ("a", 1, 0.6), ("gone", 3, 0.9)]
+    assert spread(hits, positions, chunks) == {"a#p1#c0": 0.8, "a#p1#c1": 0.8, "a#p2#c0": 0.5}
+    allowed = np.array([False, True, False])
+    assert spread(hits, positions, chunks, allowed) == {"a#p1#c1": 0.8}
+
+
+def test_head_search_takes_only_filters_heads_can_answer() -> None:
+    assert head_where(None) is None
+    assert head_where({"doc_id": "a"}) == {"doc_id": "a"}
+    assert head_where({"section": "Budget"}) is None  # applied to the chunks instead
+
+
+def test_page_lists_take_their_share_of_the_dense_weight() -> None:
+    def make(name: str) -> RankedList:
+        return RankedList(name=name, scores={"c": 1.0}, weight=0.6, judges=lambda _: True)
+
+    plain = [make("lexical"), make("dense:m")]
+    assert with_page_share(plain, 0.7) == plain
+    shared = with_page_share([*plain, make("page:m")], 0.7)
+    assert [x.weight for x in shared] == pytest.approx([0.6, 0.6 * 0.3, 0.6])
+
+
+def test_ingest_stores_heads_once_and_a_search_uses_them(
+    fake_settings: Settings, fakes: dict[str, CountingFake], tmp_path: Path
+) -> None:
+    corpus = fake_settings.corpus
+    corpus.mkdir(parents=True)
+    (corpus / "ACME_2019_10K.md").write_text(
+        "# Cash flows\n\nNet cash provided by operating activities was 12 million.\n",
+        encoding="utf-8",
+    )
+    (corpus / "ZENITH_2019_10K.md").write_text(
+        "# Balance sheet\n\nTotal assets were 40 million at year end.\n", encoding="utf-8"
+    )
+    pipeline = Pipeline(fake_settings, embedder_overrides=dict(fakes))
+    first = pipeline.ingest([corpus])
+    assert first.page_heads_embedded == 4  # two pages, two embedders
+    spec = pipeline.specs[0]
+    assert set(stored_heads(pipeline.store, spec, "ACME_2019_10K.md")) == {"ACME_2019_10K.md#p1"}
+    vector = fakes["use-multilingual"].embed_query("cash")
+    scoped = query_heads(pipeline.store, spec, vector, 5, {"doc_id": "ZENITH_2019_10K.md"})
+    assert [(d, p) for d, p, _ in scoped] == [("ZENITH_2019_10K.md", 1)]
+    passages = pipeline.searcher.search("Acme operating cash", 3)
+    assert passages and passages[0].chunk.doc_id == "ACME_2019_10K.md"
+    # The prior lifts Acme's chunks, the heads search all pages; the filter still decides.
+    filtered = pipeline.searcher.search("Acme total assets", 3, {"doc_id": "ZENITH_2019_10K.md"})
+    assert {p.chunk.doc_id for p in filtered} == {"ZENITH_2019_10K.md"}
+    calls = sum(f.calls for f in fakes.values())
+    (corpus / "ACME_2019_10K.md").touch()
+    assert pipeline.ingest([corpus]).page_heads_embedded == 0
+    assert sum(f.calls for f in fakes.values()) == calls
+    pipeline.store.remove_document("ACME_2019_10K.md")
+    assert not stored_heads(pipeline.store, spec, "ACME_2019_10K.md")
