@@ -25,7 +25,7 @@ from policyqa.retrieval.documents import (
     split_numbers,
 )
 from policyqa.retrieval.fusion import Fused, RankedList
-from policyqa.retrieval.pages import head_where, page_positions, spread, with_page_share
+from policyqa.retrieval.pages import head_where, page_positions, spread, weighs, with_page_share
 
 from .conftest import CountingFake
 
@@ -151,6 +151,17 @@ def test_head_search_takes_only_filters_heads_can_answer() -> None:
     assert head_where(None) is None
     assert head_where({"doc_id": "a"}) == {"doc_id": "a"}
     assert head_where({"section": "Budget"}) is None  # applied to the chunks instead
+
+
+def test_no_head_search_for_an_embedder_without_weight_on_the_index() -> None:
+    from policyqa.index.embed import parse_embedders
+
+    use, minilm = parse_embedders("use-multilingual,sentence-transformers:all-MiniLM-L6-v2@en")
+    english_only = {"ko": np.array([False]), "en": np.array([True]), "mixed": np.array([False])}
+    assert not weighs(use, {"en": 0.0, "mixed": 0.0}, english_only)
+    assert weighs(minilm, {}, english_only)
+    both = {**english_only, "ko": np.array([True])}
+    assert weighs(use, {"en": 0.0, "mixed": 0.0}, both)  # it judges the Korean chunks
 
 
 def test_page_lists_take_their_share_of_the_dense_weight() -> None:

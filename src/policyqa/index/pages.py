@@ -33,7 +33,7 @@ class PageHead:
 
     @property
     def id(self) -> str:
-        return f"{self.doc_id}#p{self.page}"
+        return f"{self.doc_id}#p{self.page}"  # `query_heads` reads document and page from it
 
     def metadata(self) -> dict[str, str | int]:
         # The chunk metadata keys a head shares, so that document filters apply to it as well.
@@ -128,7 +128,7 @@ def query_heads(
     """(doc id, page, cosine similarity) of the nearest heads, best first; none for an index
     built before heads were."""
     collection = store.pages(spec)
-    include = ["distances", "metadatas"]
+    include = ["distances"]  # the id names document and page: no metadata to read
     try:  # counting first would scan the collection on every query (`Store.query`)
         got = collection.query(
             query_embeddings=[vector], n_results=n, where=where or None, include=include
@@ -140,8 +140,9 @@ def query_heads(
         got = collection.query(
             query_embeddings=[vector], n_results=min(n, total), where=where or None, include=include
         )
-    return [
-        (str(meta.get("doc_id", "")), int(str(meta.get("page", 0))), 1.0 - float(distance))
-        for meta, distance in zip(got["metadatas"][0], got["distances"][0], strict=True)
-        if meta
-    ]
+    out = []
+    for head_id, distance in zip(got["ids"][0], got["distances"][0], strict=True):
+        doc_id, _, page = str(head_id).rpartition("#p")
+        if doc_id and page.isdigit():
+            out.append((doc_id, int(page), 1.0 - float(distance)))
+    return out

@@ -72,6 +72,18 @@ def page_list(
     )
 
 
+def weighs(
+    spec: EmbedderSpec, shares: Mapping[str, float], languages: Mapping[str, np.ndarray]
+) -> bool:
+    """Whether an embedder's lists carry weight on any chunk language the index holds
+    (`languages`: per language, which chunks are in it): a head search for a list of no weight
+    would only cost time."""
+    return any(
+        spec.covers(lang) and shares.get(lang, 1.0) > 0 and bool(held.any())
+        for lang, held in languages.items()
+    )
+
+
 def page_lists(
     store: Store,
     queries: Sequence[tuple[EmbedderSpec, list[float], Mapping[str, float]]],

@@ -40,7 +40,7 @@ from policyqa.retrieval.crosslang import Lexicon, flattened, romanize, romanized
 from policyqa.retrieval.documents import DocumentRouter, lift, routed
 from policyqa.retrieval.filters import Filters, chunk_mask, to_chroma_where
 from policyqa.retrieval.fusion import MISSING_FACTOR, Fused, RankedList, top_per_language
-from policyqa.retrieval.pages import page_lists, page_positions, with_page_share
+from policyqa.retrieval.pages import page_lists, page_positions, weighs, with_page_share
 from policyqa.retrieval.priors import adjust
 from policyqa.retrieval.weighing import (
     TermMatcher,
@@ -312,7 +312,11 @@ class HybridSearcher:
                 tokens_of, manifest = self.chunk_tokens, state.manifest
                 state.router = DocumentRouter(state.chunks, tokens_of, manifest, self.tokenizer)
             gains = state.router.gains(query)
-            vectors = [(s, self._query_vector(s, e, query), shares[s]) for s, e in dense_specs]
+            vectors = [
+                (s, self._query_vector(s, e, query), shares[s])
+                for s, e in dense_specs
+                if weighs(s, shares[s], state.languages)
+            ]
             heads = (state.pages, state.chunks, filters, mask, routed(gains))
             pages = page_lists(self.store, vectors, *heads, dense_weight * PAGE_SHARE)
             lists = with_page_share(lists + pages)
