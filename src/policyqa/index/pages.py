@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from policyqa.core.models import Chunk, Document
-from policyqa.core.tuning import PAGE_HEAD_CHARS
+from policyqa.core.tuning import PAGE_HEAD_CHARS, PAGE_HEADS_MIN_PAGES
 from policyqa.index.embed import EmbedderSpec
 from policyqa.index.store import Store
 
@@ -50,6 +50,13 @@ class PageHead:
 # Chunk metadata keys a page head carries: a filter on any other key (a section) is applied to
 # the chunks a page's score is spread to, not to the page search.
 HEAD_KEYS = frozenset({"doc_id", "title", "page", "page_label", "language"})
+
+
+def wants_heads(pages: int) -> bool:
+    """Whether a document of `pages` pages gets page heads: in one of a few pages a page's head
+    tells little its chunks do not, and a score spread to all of a short page's chunks blurs
+    which of them answers."""
+    return pages >= PAGE_HEADS_MIN_PAGES
 
 
 def head_text(text: str, chars: int = PAGE_HEAD_CHARS) -> str:
