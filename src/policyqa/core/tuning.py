@@ -186,11 +186,11 @@ DOCUMENT_PRIOR_WEIGHT: Final = _tuned(
     0.05,
     "retrieval",
     "Fused-score gain per unit z-score of a document's name match (retrieval.documents), "
-    "bench/retrieval_ablation.py with page heads: en-filings-dev MRR@10 0.367 -> 0.404 (hit@1 "
-    "0.244 -> 0.293); 0.2 reached 0.419 but cost ko-docs-dev ko MRR 0.927 -> 0.887 (questions "
-    "routed to a sibling document on the same topic); 0.05 leaves it at 0.916. Its idf counts "
-    "a word among the documents in its script: real-docs-dev en->ko hit@5/MRR 0.900/0.617, "
-    "0.800/0.593 when English 'budget' was rare among Korean documents.",
+    "bench/retrieval_ablation.py with page heads (PAGE_SHARE 0.7): en-filings-dev MRR@10 0.346 "
+    "-> 0.402 (hit@1 0.220 -> 0.293); 0.2 reached 0.414 but cost ko-docs-dev ko MRR 0.02-0.03 "
+    "(questions routed to a sibling document on the same topic); 0.05 leaves it at 0.916 "
+    "(0.917 without). Its idf counts a word among the documents in its script: real-docs-dev "
+    "en->ko hit@5 0.900, 0.800 when English 'budget' was rare among Korean documents.",
 )
 DOCUMENT_PRIOR_CAP: Final = _tuned(
     "DOCUMENT_PRIOR_CAP",
@@ -204,8 +204,9 @@ ROUTED_DOCUMENTS: Final = _tuned(
     2,
     "retrieval",
     "Documents of highest prior whose page heads are also searched on their own (their pages "
-    "may be far down a search of all): en-filings-dev MRR@10 0.366 -> 0.393 at 2, 3 no better; "
-    "a company's filing of another year stands next to the one asked about.",
+    "may be far down a search of all): en-filings-dev MRR@10 0.366 -> 0.393 at 2, 3 no better "
+    "(measured with heads weighed on top of the dense weight, before PAGE_SHARE); a company's "
+    "filing of another year stands next to the one asked about.",
 )
 
 # -- answering ---------------------------------------------------------------------------------
