@@ -168,6 +168,7 @@ def run_set(args: argparse.Namespace, name: str) -> dict[str, Any]:
     info = {
         "chunks": pipeline.store.count_chunks(),
         "embedded": report.embedded,
+        "page_heads_embedded": report.page_heads_embedded,
         "index_seconds": round(index_s, 1),
         "calibration_seconds": calibration.seconds if calibration else None,
         "calibration": calibration.to_json() if calibration else None,

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -25,7 +26,15 @@ from policyqa.retrieval.documents import (
     split_numbers,
 )
 from policyqa.retrieval.fusion import Fused, RankedList
-from policyqa.retrieval.pages import head_where, page_positions, spread, with_page_share
+from policyqa.retrieval.pages import (
+    PageView,
+    head_where,
+    page_lists,
+    page_positions,
+    spread,
+    weighs,
+    with_page_share,
+)
 
 from .conftest import CountingFake
 
@@ -153,6 +162,17 @@ def test_head_search_takes_only_filters_heads_can_answer() -> None:
     assert head_where({"section": "Budget"}) is None  # applied to the chunks instead
 
 
+def test_no_head_search_for_an_embedder_without_weight_on_the_index() -> None:
+    from policyqa.index.embed import parse_embedders
+
+    use, minilm = parse_embedders("use-multilingual,sentence-transformers:all-MiniLM-L6-v2@en")
+    english_only = {"ko": np.array([False]), "en": np.array([True]), "mixed": np.array([False])}
+    assert not weighs(use, {"en": 0.0, "mixed": 0.0}, english_only)
+    assert weighs(minilm, {}, english_only)
+    both = {**english_only, "ko": np.array([True])}
+    assert weighs(use, {"en": 0.0, "mixed": 0.0}, both)  # it judges the Korean chunks
+
+
 def test_page_lists_take_their_share_of_the_dense_weight() -> None:
     def make(name: str) -> RankedList:
         return RankedList(name=name, scores={"c": 1.0}, weight=0.6, judges=lambda _: True)
@@ -163,9 +183,53 @@ def test_page_lists_take_their_share_of_the_dense_weight() -> None:
     assert [x.weight for x in shared] == pytest.approx([0.6, 0.6 * 0.3, 0.6])
 
 
+class _FakeHeads:
+    """A head collection that answers every query with the same heads."""
+
+    def __init__(self, ids: list[str]) -> None:
+        self.ids = ids
+
+    def query(self, **_: Any) -> dict[str, Any]:
+        return {"ids": [self.ids], "distances": [[0.2] * len(self.ids)]}
+
+
+class _FakeStore:
+    def __init__(self, ids: list[str]) -> None:
+        self.heads = _FakeHeads(ids)
+
+    def pages(self, spec: Any) -> _FakeHeads:
+        return self.heads
+
+
+def test_chunks_of_a_document_without_heads_keep_their_own_similarity() -> None:
+    from policyqa.index.embed import parse_embedders
+
+    spec = parse_embedders("use-multilingual")[0]
+    chunks = [
+        _chunk("long.pdf", 3, "a", 0),
+        _chunk("long.pdf", 3, "b", 1),
+        _chunk("short.md", 1, "c"),
+    ]
+    manifest = {"long.pdf": {"pages": 40}, "short.md": {"pages": 1}}
+    languages = {"en": np.array([True, True, True])}
+    view = PageView.of(chunks, manifest, languages)
+    assert set(view.headless) == {"short.md#p1#c0"}
+    chunk_hits = [("short.md#p1#c0", 0.5), ("long.pdf#p3#c1", 0.4)]
+    store: Any = _FakeStore(["long.pdf#p3"])
+    lists = page_lists(store, [(spec, [0.0], {}, chunk_hits)], view, None, None, [], 0.5)
+    assert lists[0].scores == {"long.pdf#p3#c0": 0.8, "long.pdf#p3#c1": 0.8, "short.md#p1#c0": 0.5}
+    assert not page_lists(
+        _FakeStore([]), [(spec, [0.0], {}, chunk_hits)], view, None, None, [], 0.5
+    )  # type: ignore[arg-type]
+
+
 def test_ingest_stores_heads_once_and_a_search_uses_them(
-    fake_settings: Settings, fakes: dict[str, CountingFake], tmp_path: Path
+    fake_settings: Settings,
+    fakes: dict[str, CountingFake],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
+    monkeypatch.setattr("policyqa.index.pages.PAGE_HEADS_MIN_PAGES", 1)  # one-page files here
     corpus = fake_settings.corpus
     corpus.mkdir(parents=True)
     (corpus / "ACME_2019_10K.md").write_text(

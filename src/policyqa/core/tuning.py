@@ -158,6 +158,16 @@ PAGE_HEAD_CHARS: Final = _tuned(
     "MiniLM on 800-character heads ranked en-filings-dev pages at hit@5 0.488 against 0.366 "
     "for each page's first chunk alone (scored outside the product).",
 )
+PAGE_HEADS_MIN_PAGES: Final = _tuned(
+    "PAGE_HEADS_MIN_PAGES",
+    5,
+    "index",
+    "Documents of fewer pages get no page heads (index.pages.wants_heads); their chunks stand "
+    "for their pages. With heads on every page the curated set (bundled corpus, 1-4 pages a "
+    "document) fell from hit@1/MRR@10 0.889/0.924 to 0.833/0.899 with false refusals 0.063 -> "
+    "0.103 (policyqa eval); at 5 it is unchanged, ko-docs-dev (6-51 pages) keeps its figures, "
+    "and real-docs-dev en->ko MRR is 0.575 (0.558 at 10).",
+)
 PAGE_SHARE: Final = _tuned(
     "PAGE_SHARE",
     0.7,
@@ -180,11 +190,11 @@ DOCUMENT_PRIOR_WEIGHT: Final = _tuned(
     0.05,
     "retrieval",
     "Fused-score gain per unit z-score of a document's name match (retrieval.documents), "
-    "bench/retrieval_ablation.py with page heads: en-filings-dev MRR@10 0.367 -> 0.404 (hit@1 "
-    "0.244 -> 0.293); 0.2 reached 0.419 but cost ko-docs-dev ko MRR 0.927 -> 0.887 (questions "
-    "routed to a sibling document on the same topic); 0.05 leaves it at 0.916. Its idf counts "
-    "a word among the documents in its script: real-docs-dev en->ko hit@5/MRR 0.900/0.617, "
-    "0.800/0.593 when English 'budget' was rare among Korean documents.",
+    "bench/retrieval_ablation.py with page heads (PAGE_SHARE 0.7): en-filings-dev MRR@10 0.346 "
+    "-> 0.402 (hit@1 0.220 -> 0.293); 0.2 reached 0.414 but cost ko-docs-dev ko MRR 0.02-0.03 "
+    "(questions routed to a sibling document on the same topic); 0.05 leaves it at 0.916 "
+    "(0.917 without). Its idf counts a word among the documents in its script: real-docs-dev "
+    "en->ko hit@5 0.900, 0.800 when English 'budget' was rare among Korean documents.",
 )
 DOCUMENT_PRIOR_CAP: Final = _tuned(
     "DOCUMENT_PRIOR_CAP",
@@ -198,8 +208,9 @@ ROUTED_DOCUMENTS: Final = _tuned(
     2,
     "retrieval",
     "Documents of highest prior whose page heads are also searched on their own (their pages "
-    "may be far down a search of all): en-filings-dev MRR@10 0.366 -> 0.393 at 2, 3 no better; "
-    "a company's filing of another year stands next to the one asked about.",
+    "may be far down a search of all): en-filings-dev MRR@10 0.366 -> 0.393 at 2, 3 no better "
+    "(measured with heads weighed on top of the dense weight, before PAGE_SHARE); a company's "
+    "filing of another year stands next to the one asked about.",
 )
 
 # -- answering ---------------------------------------------------------------------------------

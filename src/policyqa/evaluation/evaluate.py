@@ -299,6 +299,7 @@ def run_curated_eval(
             "own_index": docs is not None,
             "chunks": pipeline.store.count_chunks(),
             "embedded": ingest_report.embedded,
+            "page_heads_embedded": ingest_report.page_heads_embedded,
             "rejected": [{"path": r.path, "reason": r.reason} for r in ingest_report.rejected],
         },
         "settings": {

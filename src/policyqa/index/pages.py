@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from policyqa.core.models import Chunk, Document
-from policyqa.core.tuning import PAGE_HEAD_CHARS
+from policyqa.core.tuning import PAGE_HEAD_CHARS, PAGE_HEADS_MIN_PAGES
 from policyqa.index.embed import EmbedderSpec
 from policyqa.index.store import Store
 
@@ -33,7 +33,7 @@ class PageHead:
 
     @property
     def id(self) -> str:
-        return f"{self.doc_id}#p{self.page}"
+        return f"{self.doc_id}#p{self.page}"  # `query_heads` reads document and page from it
 
     def metadata(self) -> dict[str, str | int]:
         # The chunk metadata keys a head shares, so that document filters apply to it as well.
@@ -50,6 +50,13 @@ class PageHead:
 # Chunk metadata keys a page head carries: a filter on any other key (a section) is applied to
 # the chunks a page's score is spread to, not to the page search.
 HEAD_KEYS = frozenset({"doc_id", "title", "page", "page_label", "language"})
+
+
+def wants_heads(pages: int) -> bool:
+    """Whether a document of `pages` pages gets page heads: in one of a few pages a page's head
+    tells little its chunks do not, and a score spread to all of a short page's chunks blurs
+    which of them answers."""
+    return pages >= PAGE_HEADS_MIN_PAGES
 
 
 def head_text(text: str, chars: int = PAGE_HEAD_CHARS) -> str:
@@ -128,7 +135,7 @@ def query_heads(
     """(doc id, page, cosine similarity) of the nearest heads, best first; none for an index
     built before heads were."""
     collection = store.pages(spec)
-    include = ["distances", "metadatas"]
+    include = ["distances"]  # the id names document and page: no metadata to read
     try:  # counting first would scan the collection on every query (`Store.query`)
         got = collection.query(
             query_embeddings=[vector], n_results=n, where=where or None, include=include
@@ -140,8 +147,9 @@ def query_heads(
         got = collection.query(
             query_embeddings=[vector], n_results=min(n, total), where=where or None, include=include
         )
-    return [
-        (str(meta.get("doc_id", "")), int(str(meta.get("page", 0))), 1.0 - float(distance))
-        for meta, distance in zip(got["metadatas"][0], got["distances"][0], strict=True)
-        if meta
-    ]
+    out = []
+    for head_id, distance in zip(got["ids"][0], got["distances"][0], strict=True):
+        doc_id, _, page = str(head_id).rpartition("#p")
+        if doc_id and page.isdigit():
+            out.append((doc_id, int(page), 1.0 - float(distance)))
+    return out

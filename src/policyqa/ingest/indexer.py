@@ -18,9 +18,9 @@ from pathlib import Path
 from langchain_core.embeddings import Embeddings
 
 from policyqa.core.models import Chunk, Document, IngestReport, Rejection
-from policyqa.core.tuning import PAGE_HEAD_CHARS
+from policyqa.core.tuning import PAGE_HEAD_CHARS, PAGE_HEADS_MIN_PAGES
 from policyqa.index.embed import EmbedderSpec
-from policyqa.index.pages import page_heads, stored_heads, write_heads
+from policyqa.index.pages import page_heads, stored_heads, wants_heads, write_heads
 from policyqa.index.store import IndexMismatchError, Store
 from policyqa.ingest.load import SUPPORTED_SUFFIXES, LoadError, file_sha256
 from policyqa.ingest.pdfworker import PdfLimits, load_isolated
@@ -127,7 +127,8 @@ class Indexer:
         self.batch_size = batch_size
         # With the page-head length: an index from before heads (or of other heads) reads its
         # files again once; their chunks keep their vectors by hash, only heads are embedded.
-        self.split = f"{split_signature(chunk_words, chunk_overlap)}/heads{PAGE_HEAD_CHARS}"
+        heads = f"heads{PAGE_HEAD_CHARS}-{PAGE_HEADS_MIN_PAGES}"
+        self.split = f"{split_signature(chunk_words, chunk_overlap)}/{heads}"
         self._dims_checked: set[EmbedderSpec] = set()
 
     def index_document(self, doc: Document, report: IngestReport) -> None:
@@ -156,7 +157,7 @@ class Indexer:
     def _index_heads(self, doc: Document, chunks: Sequence[Chunk]) -> int:
         """Embed and store the page heads that changed, per embedder covering their language;
         returns how many texts were sent to an embedder."""
-        heads = page_heads(doc, chunks)
+        heads = page_heads(doc, chunks) if wants_heads(doc.page_count) else []
         sent = 0
         for spec, embeddings in self.embedders:
             existing = stored_heads(self.store, spec, doc.doc_id)

@@ -40,7 +40,7 @@ from policyqa.retrieval.crosslang import Lexicon, flattened, romanize, romanized
 from policyqa.retrieval.documents import DocumentRouter, lift, routed
 from policyqa.retrieval.filters import Filters, chunk_mask, to_chroma_where
 from policyqa.retrieval.fusion import MISSING_FACTOR, Fused, RankedList, top_per_language
-from policyqa.retrieval.pages import page_lists, page_positions, with_page_share
+from policyqa.retrieval.pages import PageView, page_lists, with_page_share
 from policyqa.retrieval.priors import adjust
 from policyqa.retrieval.weighing import (
     TermMatcher,
@@ -72,8 +72,8 @@ class _LexicalState:
     router: DocumentRouter | None = None  # document profiles, made on the first search
 
     @functools.cached_property
-    def pages(self) -> dict[tuple[str, int], list[int]]:  # (doc id, page) -> chunk positions
-        return page_positions(self.chunks)
+    def page_view(self) -> PageView:  # made on the first search that spreads page scores
+        return PageView.of(self.chunks, self.manifest, self.languages)
 
 
 class HybridSearcher:
@@ -312,9 +312,13 @@ class HybridSearcher:
                 tokens_of, manifest = self.chunk_tokens, state.manifest
                 state.router = DocumentRouter(state.chunks, tokens_of, manifest, self.tokenizer)
             gains = state.router.gains(query)
-            vectors = [(s, self._query_vector(s, e, query), shares[s]) for s, e in dense_specs]
-            heads = (state.pages, state.chunks, filters, mask, routed(gains))
-            pages = page_lists(self.store, vectors, *heads, dense_weight * PAGE_SHARE)
+            found = dict(dense_hits)
+            vectors = [
+                (s, self._query_vector(s, e, query), shares[s], found.get(s, []))
+                for s, e in dense_specs
+            ]
+            scope = (state.page_view, filters, mask, routed(gains))
+            pages = page_lists(self.store, vectors, *scope, dense_weight * PAGE_SHARE)
             lists = with_page_share(lists + pages)
         fused = self._fuse(state, query, language, lists, dense_hits)
         fused = lift(fused, state.chunks, state.position, gains)
