@@ -85,3 +85,67 @@ def test_a_piece_of_the_antecedent_chosen_by_itself_is_shown_once() -> None:
         "Southeast, Southwest, Central, and Gangwon·Jeju.",
         pointing.span.text,
     ]
+
+
+def _analysis(question: str):  # type: ignore[no-untyped-def]
+    from types import SimpleNamespace
+
+    from policyqa.answering.analysis import analyse
+    from policyqa.domain import load_domain
+
+    searcher = SimpleNamespace(
+        tokenize=lambda text: [w.lower().strip(".,?$") for w in text.split()],
+        idf=lambda tokens: dict.fromkeys(tokens, 1.0),
+        translation_groups=lambda text: (),
+    )
+    return analyse(question, question, "en", searcher, load_domain("none"))  # type: ignore[arg-type]
+
+
+VOUCHERS = (
+    "a. First, I will provide $800 in CDC Vouchers to every household.\n\n"
+    "i. The first $500 will be disbursed in May this year. And the remaining $300 will be "
+    "disbursed in January next year.\n\nii. Half can be used at supermarkets."
+)
+
+
+def test_sentences_right_after_give_the_kind_of_detail_no_chosen_sentence_gives() -> None:
+    from policyqa.answering.coherence import with_following_details
+
+    analysis = _analysis("How much in CDC Vouchers will a household get, and when are they paid?")
+    passages = [_passage(VOUCHERS)]
+    chosen = [
+        _candidate(VOUCHERS, "First, I will provide $800 in CDC Vouchers to every household.")
+    ]
+    shown = with_following_details(chosen, passages, analysis)
+    assert [c.span.text for c in shown][1:] == [
+        "The first $500 will be disbursed in May this year.",
+        "And the remaining $300 will be disbursed in January next year.",
+    ]
+    # nothing is added when the chosen sentences give every kind asked, or none is asked
+    assert with_following_details(shown, passages, analysis) == shown
+    plain = _analysis("Who can use CDC Vouchers?")
+    assert with_following_details(chosen, passages, plain) == chosen
+
+
+def test_the_sentence_giving_the_detail_asked_wins_over_background() -> None:
+    from policyqa.answering.answerability import detail_elsewhere
+
+    analysis = _analysis("When was the Local Era Committee launched?")
+    text = (
+        "The Local Era Committee reviews budgets. "
+        "The Local Era Committee was launched on 10 July 2023 by a merger. "
+        "The committee was launched with a new name."
+    )
+    passages = [_passage(text)]
+
+    def cand(sentence: str, coverage: float) -> Candidate:
+        start = text.index(sentence)
+        return Candidate(0, Span(sentence, start), coverage, coverage, True, coverage)
+
+    background = cand("The Local Era Committee reviews budgets.", 0.6)
+    dated = cand("The Local Era Committee was launched on 10 July 2023 by a merger.", 0.8)
+    weak = cand("The committee was launched with a new name.", 0.3)
+    assert detail_elsewhere([background], [background, weak, dated], analysis, passages) is dated
+    # none when the only sentence giving it is less about the question than those chosen
+    assert detail_elsewhere([dated], [dated, background], _analysis("When?"), passages) is None
+    assert detail_elsewhere([background], [background, weak], analysis, passages) is None

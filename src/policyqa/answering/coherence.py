@@ -1,6 +1,8 @@
 """Quotes that read right on their own. A sentence that opens by pointing back ("That grouping
 ...", "They apply ...", "이는 ...", "이 사업은 ...") means nothing without the sentence it points
-to: it is shown after that sentence, or not at all. An item of a list the documents head "not
+to: it is shown after that sentence, or not at all. A question for several kinds of detail
+("how much, and when?") gets the sentences right after a chosen one that give the kind no
+chosen sentence gives. An item of a list the documents head "not
 specified" is no statement of fact: it is not quoted as one."""
 
 from __future__ import annotations
@@ -9,6 +11,7 @@ import dataclasses
 import re
 from collections.abc import Sequence
 
+from policyqa.answering.analysis import QuestionAnalysis
 from policyqa.answering.gaps import in_gaps_section, is_not_specified
 from policyqa.answering.sentences import (
     Candidate,
@@ -18,7 +21,7 @@ from policyqa.answering.sentences import (
 )
 from policyqa.core.models import Passage
 from policyqa.core.text import Span, sentence_spans
-from policyqa.core.tuning import ANTECEDENT_MIN_CHARS
+from policyqa.core.tuning import ANTECEDENT_MIN_CHARS, FOLLOWING_DETAIL_SENTENCES
 
 # Demonstratives and pronouns that open a sentence (after a list marker): English ones
 # capitalised as a sentence opens, Korean ones as words of their own ("이 사업은", not "이용").
@@ -117,3 +120,49 @@ def without_gap_items(chosen: Sequence[Candidate], passages: Sequence[Passage]) 
         or is_not_specified(c.span.text)
     ]
     return kept or list(chosen)
+
+
+def with_following_details(
+    chosen: Sequence[Candidate], passages: Sequence[Passage], analysis: QuestionAnalysis
+) -> list[Candidate]:
+    """The chosen sentences, the first one about the question that is followed directly by
+    sentences giving a kind of detail asked for and given by no chosen sentence ("$800 in
+    CDC Vouchers" + "The first $500 will be disbursed in May" for "how much, and when?") shown
+    with them (up to FOLLOWING_DETAIL_SENTENCES): such a sentence rarely repeats the
+    question's words, so it does not rank by itself."""
+    missing = frozenset(
+        kind
+        for kind in analysis.details
+        if not any(analysis.gives_detail(c.span.text, frozenset({kind})) for c in chosen)
+    )
+    if not missing or not chosen:
+        return list(chosen)
+    shown = {(c.passage_index, c.span.start) for c in chosen}
+    for at, cand in enumerate(chosen):
+        if not analysis.terms.names_subject(cand.span.text):
+            continue
+        text = passages[cand.passage_index].chunk.text
+        added: list[Candidate] = []
+        end = cand.span.end
+        for sentence in sentence_spans(text):
+            if sentence.start < end:
+                continue
+            if (
+                len(added) >= FOLLOWING_DETAIL_SENTENCES
+                or _LIST_GAP.fullmatch(text[end : sentence.start]) is None
+            ):
+                break
+            if (cand.passage_index, sentence.start) in shown or not analysis.gives_detail(
+                sentence.text, missing
+            ):
+                break
+            added.append(dataclasses.replace(cand, span=sentence))
+            end = sentence.end
+        if added:
+            return [*chosen[: at + 1], *added, *chosen[at + 1 :]]
+    return list(chosen)
+
+
+# What may stand between a sentence and the next one it goes on with: space and an item mark
+# ("a. ... household.\n\ni. The first $500 ...").
+_LIST_GAP = re.compile(r"\s*(?:(?:[ivx]{1,4}|[a-z]|\d{1,2}|[가-하])[.)]|[-*•◦▪·○])?\s*")

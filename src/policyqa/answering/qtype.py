@@ -150,6 +150,8 @@ _CALENDAR = re.compile(
     rf"\b\d{{4}}-\d{{1,2}}(?:-\d{{1,2}})?\b|\b\d{{1,2}}\s+{MONTH_NAME}(?:\s+\d{{4}})?|"
     rf"\b{MONTH_NAME}\s+\d{{1,2}}(?:,?\s+\d{{4}})?|(?<!\d)(?:1[89]|20)\d\d(?:년)?(?![\d.,]|\s?(?:조|억|만|원|%))|"
     r"\d{1,2}\s?월(?:\s?\d{1,2}\s?일)?|"
+    # a full date written with dots: 2026.2.26
+    r"(?<![\d.,])(?:1[89]|20)\d\d\s?\.\s?(?:1[0-2]|0?[1-9])\s?\.\s?(?:3[01]|[12]\d|0?[1-9])(?!\d)|"
     # abbreviated years and dates, as Korean documents write them: ’19, ‘07.1.1, '17.11.29
     r"[’‘'`]\d{2}(?:\.\d{1,2}){0,2}(?:\s?년)?(?!\d)",
     re.IGNORECASE,

@@ -13,11 +13,18 @@ from policyqa.answering.analysis import QuestionAnalysis
 from policyqa.answering.gaps import in_gaps_section
 from policyqa.answering.periods import years_in
 from policyqa.core.models import Chunk, Passage
-from policyqa.core.text import Span, leaves_parenthesis_open, numbers_in, sentence_spans
+from policyqa.core.text import (
+    Span,
+    display_width,
+    leaves_parenthesis_open,
+    numbers_in,
+    sentence_spans,
+)
 from policyqa.core.tuning import (
     CONTEXT_CREDIT,
     DETAIL_BOOST,
     FRAGMENT_CHARS,
+    HEADING_WIDTH,
     LIST_BLOCK_CHARS,
     LIST_ITEM_CHARS,
     OTHER_LANGUAGE_FACTOR,
@@ -91,27 +98,33 @@ def score_candidates(passages: Sequence[Passage], analysis: QuestionAnalysis) ->
     out = []
 
     titles = [set(terms.tokenize(p.chunk.title)) for p in passages]
+    # A sentence in the other language is weighed against the whole question, unless that
+    # language is the one asked for ("what do the Korean documents call ...?"): its wording
+    # is then what the question wants, not weaker evidence.
+    whole = analysis.requested_language is None
 
     def score(unit: Candidate, tokens: set[str], previous: set[str]) -> Candidate | None:
         """The unit scored: None for a heading or a piece of table cells."""
         span, other = unit.span, unit.other_language
         if looks_like_heading(span.text) or _looks_like_fragment(span.text):
             return None
-        coverage = terms.coverage(tokens, other, span.text)
+        coverage = terms.coverage(tokens, other, span.text, whole)
         effective = titled = coverage
         if coverage > 0:
             # Only a sentence that shares some of the question's terms continues its
             # predecessor's subject; otherwise any sentence after a good one would qualify.
             if previous:
-                with_context = terms.coverage(tokens | previous, other, span.text)
+                with_context = terms.coverage(tokens | previous, other, span.text, whole)
                 effective = max(coverage, CONTEXT_CREDIT * with_context)
             # The document's title names what all its sentences are about ("- 사업시행주체 :
             # 보건복지부, 지자체" on the 생계급여 sheet is about 생계급여): it ranks them, but
             # does not make a sentence more about the question when weighed against a stated
             # gap (`effective`), since a gap list on a sheet about X would then answer any
             # question on X.
+            # So does the heading it sits under ("4. 사업목적·내용" for "사업목적은?").
+            heading = set(terms.tokenize(span_section(passages[unit.passage_index].chunk, span)))
             with_title = terms.coverage(
-                tokens | previous | titles[unit.passage_index], other, span.text
+                tokens | previous | titles[unit.passage_index] | heading, other, span.text, whole
             )
             titled = max(effective, CONTEXT_CREDIT * with_title)
         value = titled * (0.5 + 0.5 * (passages[unit.passage_index].score / top))
@@ -225,7 +238,10 @@ def without_heading(span: Span, text: str) -> Span:
     line_end = text.find("\n", span.start)
     if line_end < 0 or line_end >= span.end:
         return span  # the sentence does not run past its first line
-    style = heading_style(text[line_start:line_end])
+    line = text[line_start:line_end]
+    if display_width(line.strip()) > HEADING_WIDTH:
+        return span  # wider than any heading: a numbered paragraph's first line
+    style = heading_style(line)
     if style is None or not style[0].startswith(_SECTION_HEADINGS):
         return span
     if _ENDS_SENTENCE.search(text[line_start:line_end]):
