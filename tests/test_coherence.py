@@ -149,3 +149,44 @@ def test_the_sentence_giving_the_detail_asked_wins_over_background() -> None:
     # none when the only sentence giving it is less about the question than those chosen
     assert detail_elsewhere([dated], [dated, background], _analysis("When?"), passages) is None
     assert detail_elsewhere([background], [background, weak], analysis, passages) is None
+
+
+def test_a_sentence_is_shown_with_the_proviso_that_follows_it() -> None:
+    from policyqa.answering.coherence import with_continuations
+
+    text = (
+        "① 생계급여는 금전을 지급하는 것으로 한다. 다만, 금전으로 지급할 수 없으면 물품을 "
+        "지급할 수 있다. ② 수급품은 매월 지급한다."
+    )
+    passages = [_passage(text)]
+    first = _candidate(text, "① 생계급여는 금전을 지급하는 것으로 한다.")
+    monthly = _candidate(text, "② 수급품은 매월 지급한다.")
+    shown = with_continuations([first, monthly], passages)
+    assert [c.span.text for c in shown] == [
+        first.span.text,
+        "다만, 금전으로 지급할 수 없으면 물품을 지급할 수 있다.",
+        monthly.span.text,
+    ]
+    assert with_continuations([monthly], passages) == [monthly]
+
+
+def test_a_sentence_ending_with_a_colon_is_shown_with_the_items_it_introduces() -> None:
+    from policyqa.answering.coherence import with_introduced_items
+
+    text = (
+        "NHS England will fund a request only if it meets the following criteria:\n"
+        "• the patient's circumstances are exceptional;\n"
+        "• the treatment is clinically effective.\n"
+        "Requests are screened first."
+    )
+    passages = [_passage(text)]
+    lead = _candidate(
+        text, "NHS England will fund a request only if it meets the following criteria:"
+    )
+    shown = with_introduced_items([lead], passages)
+    assert [c.span.text for c in shown][1:] == [
+        "• the patient's circumstances are exceptional;",
+        "• the treatment is clinically effective.",
+    ]
+    plain = _candidate(text, "Requests are screened first.")
+    assert with_introduced_items([plain], passages) == [plain]

@@ -29,7 +29,9 @@ from policyqa.answering.answerability import (
 )
 from policyqa.answering.coherence import (
     with_antecedents,
+    with_continuations,
     with_following_details,
+    with_introduced_items,
     without_gap_items,
 )
 from policyqa.answering.completion import complete_sentences
@@ -174,7 +176,9 @@ class Assistant:
         encoder = self.searcher.multilingual_encoder()
         chosen = in_question_language(chosen, candidates, analysis, encoder)
         chosen = with_antecedents(without_gap_items(chosen, passages), passages)
+        chosen = with_continuations(chosen, passages)
         chosen = with_following_details(chosen, passages, analysis)
+        chosen = with_introduced_items(chosen, passages)
         if chosen and shown_support(chosen, analysis) < SHOWN_SUPPORT:
             # The passages share words with the question, the sentences to show do not.
             yield from self._refuse(

@@ -211,7 +211,12 @@ def list_blocks(
 
 
 def _is_list_item(span: Span) -> bool:
-    return _LIST_ITEM.match(span.text) is not None and len(span.text) <= LIST_ITEM_CHARS
+    return is_list_item(span.text) and len(span.text) <= LIST_ITEM_CHARS
+
+
+def is_list_item(text: str) -> bool:
+    """Whether the text opens with a list mark ("-", "•", "1.", "가.", "(a)")."""
+    return _LIST_ITEM.match(text) is not None
 
 
 def _without_title(span: Span, title: str) -> Span | None:
