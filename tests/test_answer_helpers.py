@@ -345,3 +345,28 @@ def test_support_is_judged_on_the_sentences_shown() -> None:
     # a passage may hold every word somewhere; the sentence shown holds one of them
     assert shown("In February 2026 the council announced fiscal measures.") < SHOWN_SUPPORT
     assert shown("Regional GRDP did rise by 2% by the end of 2026.") == pytest.approx(1.0)
+
+
+def test_a_chunk_ending_with_a_lead_in_gets_the_items_that_follow_it() -> None:
+    from policyqa.answering.completion import complete_sentences
+
+    first = _chunk(
+        "When will NHS England consider funding?\n"
+        "NHS England will only provide funding if the case meets the following criteria:",
+        0,
+    )
+    second = _chunk(
+        "provide funding if the case meets the following criteria:\n"
+        "• There is evidence of exceptional clinical circumstances;\n"
+        "• the treatment is likely to be clinically effective.\n"
+        "IFRs can be made for services NHS England commissions.",
+        1,
+    )
+    done = complete_sentences(first, None, second)
+    assert done.text.endswith(
+        "criteria:\n• There is evidence of exceptional clinical circumstances;\n"
+        "• the treatment is likely to be clinically effective."
+    )
+    # a chunk that ends with a full sentence gets nothing
+    plain = _chunk("IFRs can be made for services NHS England commissions.", 2)
+    assert complete_sentences(plain, None, second) is plain
