@@ -370,3 +370,17 @@ def test_a_chunk_ending_with_a_lead_in_gets_the_items_that_follow_it() -> None:
     # a chunk that ends with a full sentence gets nothing
     plain = _chunk("IFRs can be made for services NHS England commissions.", 2)
     assert complete_sentences(plain, None, second) is plain
+
+
+def test_a_field_whose_label_is_what_is_asked_carries_the_detail() -> None:
+    from policyqa.answering.sentences import _field_asked
+
+    def tokenize(text: str) -> list[str]:
+        return re.findall(r"사업|기간|시행|주체|수혜자|목적|\w+", text)
+
+    terms = QuestionTerms("두 사업의 사업기간은 어떻게 되는가?", tokenize, _idf)
+    assert _field_asked("- 사업기간 : ’22년~‘24년(3년 한시사업)", terms)
+    assert not _field_asked("- 사업시행주체 : 한국토지주택공사, 지방공사", terms)
+    assert not _field_asked("사업기간이 끝나면 평가한다.", terms)  # no label
+    # a label followed by a statement is a sentence like any other
+    assert not _field_asked("- 사업기간: 보도에 따르면 사업기간은 3년으로 제시되었다.", terms)

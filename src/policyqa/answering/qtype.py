@@ -185,7 +185,7 @@ _LOCATED_NAME = re.compile(
 _BODY_NAME = re.compile(
     r"\b(?:ministry|ministries|council|committee|commission|agency|office|administration|"
     r"authority|bureau|department|assembly|cabinet|institute|corporation)\b|"
-    r"[가-힣]{2,}(?:부|처|청|위원회|협의회|공사|공단|재단)"
+    r"[가-힣]{2,}(?:부|처|청|위원회|협의회|공사|공단|재단|진흥원|개발원|평가원|정보원|센터)"
     r"(?=(?:가|는|은|이|의|와|과|에서|에|로|도|를|을|만)?(?![가-힣]))",
     re.IGNORECASE,
 )

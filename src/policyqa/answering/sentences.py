@@ -12,7 +12,9 @@ from policyqa.answering import qtype
 from policyqa.answering.analysis import QuestionAnalysis
 from policyqa.answering.gaps import in_gaps_section
 from policyqa.answering.periods import years_in
+from policyqa.answering.terms import QuestionTerms, subject_terms
 from policyqa.core.models import Chunk, Passage
+from policyqa.core.structure import reads_as_sentence
 from policyqa.core.text import (
     Span,
     display_width,
@@ -29,6 +31,7 @@ from policyqa.core.tuning import (
     LIST_ITEM_CHARS,
     OTHER_LANGUAGE_FACTOR,
     PERIOD_BOOST,
+    ROW_SUBJECT_SHARE,
     UNIT_CONTEXT_CHARS,
 )
 from policyqa.ingest.split import heading_style, section_at
@@ -36,6 +39,8 @@ from policyqa.ingest.split import heading_style, section_at
 Tokenize = Callable[[str], list[str]]
 
 
+# A labelled field as sheets write them: "- 사업기간 : ...", "ㅇ 사업시행주체 : ..."
+_FIELD = re.compile(r"^\s*(?:[-*•○◦▪·□ㅇ]\s*)?([^:：|()]{2,20}?)\s*[:：]\s*\S")
 _LIST_ITEM = re.compile(r"\s*(?:[-*•◦▪·]|\d{1,2}[.)]|[가-하][.)]|\([0-9a-z가-하]{1,2}\))\s")
 # A line that ends like a sentence is a numbered sentence, not a heading ("1. 예산을 늘린다.").
 _ENDS_SENTENCE = re.compile(r"[.다요]\s*$")
@@ -133,7 +138,7 @@ def score_candidates(passages: Sequence[Passage], analysis: QuestionAnalysis) ->
             analysis.details
             and analysis.gives_detail(span.text)
             and gives_measure(analysis, chunk, span)
-        ):
+        ) or _field_asked(span.text, terms):
             value *= DETAIL_BOOST
         named = years_in(span.text) if analysis.years else set()
         if named:
@@ -184,6 +189,23 @@ def score_candidates(passages: Sequence[Passage], analysis: QuestionAnalysis) ->
                 out.append(block)
     out.sort(key=lambda c: (-c.score, c.passage_index, c.span.start))
     return out
+
+
+def _field_asked(text: str, terms: QuestionTerms) -> bool:
+    """Whether the sentence is a labelled field ("- 사업기간 : ’22년~‘24년") whose label is
+    what the question asks about (most of the label's IDF weight is in the question's terms)
+    and whose value is a value (a period, names, a figure), not a statement. Such a line
+    carries the requested detail; sentences around it are background."""
+    match = _FIELD.match(text)
+    if match is None or reads_as_sentence(text[match.end() - 1 :]):
+        return False  # no field, or one whose value is a statement, not a value
+    label = subject_terms(terms.tokenize(match.group(1)))
+    if not label:
+        return False
+    weights = terms.idf(label)
+    total = sum(weights.values())
+    met = sum(w for t, w in weights.items() if t in terms.weights)
+    return total > 0 and met / total >= ROW_SUBJECT_SHARE
 
 
 def list_blocks(

@@ -51,6 +51,7 @@ class QuestionTerms:
         holds alternatives for one word ("target", "goal"), of which one is enough.
         `untranslated`: the question's words that have no translation; None when unknown."""
         self.tokenize = tokenize
+        self.idf = idf
         # A place stands for its area: "Changwon" is answered by a passage on the Southeast
         # pole, so an area counts as one term, met by any of its names in either language.
         mentions = domain.find_places(question) if domain is not None else []
