@@ -10,6 +10,7 @@ from policyqa.answering.sentences import Candidate, select_sentences
 from policyqa.answering.terms import QuestionTerms
 from policyqa.core.models import Chunk
 from policyqa.core.text import Span
+from policyqa.core.tuning import SHOWN_SUPPORT
 from policyqa.domain import load_domain
 
 _STOP = frozenset(["the", "a", "an", "is", "are", "of", "for", "in", "to", "what", "when", "does"])
@@ -284,3 +285,102 @@ def test_a_sentence_before_the_chunks_last_section_is_under_its_own() -> None:
     assert not in_gaps_section(span_section(chunk, Span(text[:19], 0)))
     last = text.index("- 시기")
     assert in_gaps_section(span_section(chunk, Span(text[last:], last)))
+
+
+def test_question_terms_without_a_translation_count_against_other_language_text() -> None:
+    # "budget" translates, "defence" does not: a Korean sentence on a budget is not taken to
+    # meet all of the question; a term written alike ("defence" in the text) meets it.
+    terms = QuestionTerms(
+        "defence budget GDP", _tokenize, _idf, translations=["예산"], untranslated=["defence"]
+    )
+    # "defence" is a third of the question: credited at the two thirds that translate
+    assert terms.coverage({"예산"}) == pytest.approx((1 + 2 / 3) / 2)
+    assert terms.coverage({"예산", "defence"}) == pytest.approx(1.0)
+    # of the translated part only, as whether the documents speak of the subject is judged
+    assert terms.coverage({"예산"}, whole=False) == pytest.approx(1.0)
+    unknown = QuestionTerms("defence budget GDP", _tokenize, _idf, translations=["예산"])
+    assert unknown.coverage({"예산"}) == pytest.approx(1.0)  # as before when nothing is known
+
+
+def test_untranslated_words_are_those_whose_blanking_loses_no_translation() -> None:
+    from types import SimpleNamespace
+
+    from policyqa.answering.analysis import untranslated_words
+
+    lexicon = {"special account": "특별계정", "budget": "예산"}
+
+    def groups(text: str) -> tuple[tuple[str, ...], ...]:
+        return tuple((ko,) for en, ko in lexicon.items() if en in text.lower())
+
+    searcher = SimpleNamespace(translation_groups=groups)
+    found = untranslated_words("How big is the special account budget in Jeju?", searcher)  # type: ignore[arg-type]
+    assert found == ["How", "big", "is", "the", "in", "Jeju"]
+
+
+def test_a_numbered_paragraphs_long_first_line_is_no_heading() -> None:
+    from policyqa.answering.sentences import without_heading
+
+    text = (
+        "75.The request for a review will be initially considered by a Public Health\n"
+        "Consultant/Specialist not involved in the original IFR application."
+    )
+    assert without_heading(Span(text, 0), text).text == text
+    short = "2. Funding\nThe fund lends up to half of the cost of each project."
+    assert without_heading(Span(short, 0), short).text.startswith("The fund lends")
+
+
+def test_support_is_judged_on_the_sentences_shown() -> None:
+    from types import SimpleNamespace
+
+    from policyqa.answering.analysis import analyse
+    from policyqa.answering.answerability import shown_support
+
+    searcher = SimpleNamespace(tokenize=_tokenize, idf=_idf, translation_groups=lambda text: ())
+    question = "Did regional GRDP rise by the end of 2026?"
+    analysis = analyse(question, question, "en", searcher, load_domain("none"))  # type: ignore[arg-type]
+
+    def shown(*texts: str) -> float:
+        return shown_support([Candidate(0, Span(t, 0), 1.0, 1.0, False) for t in texts], analysis)
+
+    # a passage may hold every word somewhere; the sentence shown holds one of them
+    assert shown("In February 2026 the council announced fiscal measures.") < SHOWN_SUPPORT
+    assert shown("Regional GRDP did rise by 2% by the end of 2026.") == pytest.approx(1.0)
+
+
+def test_a_chunk_ending_with_a_lead_in_gets_the_items_that_follow_it() -> None:
+    from policyqa.answering.completion import complete_sentences
+
+    first = _chunk(
+        "When will NHS England consider funding?\n"
+        "NHS England will only provide funding if the case meets the following criteria:",
+        0,
+    )
+    second = _chunk(
+        "provide funding if the case meets the following criteria:\n"
+        "• There is evidence of exceptional clinical circumstances;\n"
+        "• the treatment is likely to be clinically effective.\n"
+        "IFRs can be made for services NHS England commissions.",
+        1,
+    )
+    done = complete_sentences(first, None, second)
+    assert done.text.endswith(
+        "criteria:\n• There is evidence of exceptional clinical circumstances;\n"
+        "• the treatment is likely to be clinically effective."
+    )
+    # a chunk that ends with a full sentence gets nothing
+    plain = _chunk("IFRs can be made for services NHS England commissions.", 2)
+    assert complete_sentences(plain, None, second) is plain
+
+
+def test_a_field_whose_label_is_what_is_asked_carries_the_detail() -> None:
+    from policyqa.answering.sentences import _field_asked
+
+    def tokenize(text: str) -> list[str]:
+        return re.findall(r"사업|기간|시행|주체|수혜자|목적|\w+", text)
+
+    terms = QuestionTerms("두 사업의 사업기간은 어떻게 되는가?", tokenize, _idf)
+    assert _field_asked("- 사업기간 : ’22년~‘24년(3년 한시사업)", terms)
+    assert not _field_asked("- 사업시행주체 : 한국토지주택공사, 지방공사", terms)
+    assert not _field_asked("사업기간이 끝나면 평가한다.", terms)  # no label
+    # a label followed by a statement is a sentence like any other
+    assert not _field_asked("- 사업기간: 보도에 따르면 사업기간은 3년으로 제시되었다.", terms)

@@ -85,3 +85,108 @@ def test_a_piece_of_the_antecedent_chosen_by_itself_is_shown_once() -> None:
         "Southeast, Southwest, Central, and Gangwon·Jeju.",
         pointing.span.text,
     ]
+
+
+def _analysis(question: str):  # type: ignore[no-untyped-def]
+    from types import SimpleNamespace
+
+    from policyqa.answering.analysis import analyse
+    from policyqa.domain import load_domain
+
+    searcher = SimpleNamespace(
+        tokenize=lambda text: [w.lower().strip(".,?$") for w in text.split()],
+        idf=lambda tokens: dict.fromkeys(tokens, 1.0),
+        translation_groups=lambda text: (),
+    )
+    return analyse(question, question, "en", searcher, load_domain("none"))  # type: ignore[arg-type]
+
+
+VOUCHERS = (
+    "a. First, I will provide $800 in CDC Vouchers to every household.\n\n"
+    "i. The first $500 will be disbursed in May this year. And the remaining $300 will be "
+    "disbursed in January next year.\n\nii. Half can be used at supermarkets."
+)
+
+
+def test_sentences_right_after_give_the_kind_of_detail_no_chosen_sentence_gives() -> None:
+    from policyqa.answering.coherence import with_following_details
+
+    analysis = _analysis("How much in CDC Vouchers will a household get, and when are they paid?")
+    passages = [_passage(VOUCHERS)]
+    chosen = [
+        _candidate(VOUCHERS, "First, I will provide $800 in CDC Vouchers to every household.")
+    ]
+    shown = with_following_details(chosen, passages, analysis)
+    assert [c.span.text for c in shown][1:] == [
+        "The first $500 will be disbursed in May this year.",
+        "And the remaining $300 will be disbursed in January next year.",
+    ]
+    # nothing is added when the chosen sentences give every kind asked, or none is asked
+    assert with_following_details(shown, passages, analysis) == shown
+    plain = _analysis("Who can use CDC Vouchers?")
+    assert with_following_details(chosen, passages, plain) == chosen
+
+
+def test_the_sentence_giving_the_detail_asked_wins_over_background() -> None:
+    from policyqa.answering.answerability import detail_elsewhere
+
+    analysis = _analysis("When was the Local Era Committee launched?")
+    text = (
+        "The Local Era Committee reviews budgets. "
+        "The Local Era Committee was launched on 10 July 2023 by a merger. "
+        "The committee was launched with a new name."
+    )
+    passages = [_passage(text)]
+
+    def cand(sentence: str, coverage: float) -> Candidate:
+        start = text.index(sentence)
+        return Candidate(0, Span(sentence, start), coverage, coverage, True, coverage)
+
+    background = cand("The Local Era Committee reviews budgets.", 0.6)
+    dated = cand("The Local Era Committee was launched on 10 July 2023 by a merger.", 0.8)
+    weak = cand("The committee was launched with a new name.", 0.3)
+    assert detail_elsewhere([background], [background, weak, dated], analysis, passages) is dated
+    # none when the only sentence giving it is less about the question than those chosen
+    assert detail_elsewhere([dated], [dated, background], _analysis("When?"), passages) is None
+    assert detail_elsewhere([background], [background, weak], analysis, passages) is None
+
+
+def test_a_sentence_is_shown_with_the_proviso_that_follows_it() -> None:
+    from policyqa.answering.coherence import with_continuations
+
+    text = (
+        "① 생계급여는 금전을 지급하는 것으로 한다. 다만, 금전으로 지급할 수 없으면 물품을 "
+        "지급할 수 있다. ② 수급품은 매월 지급한다."
+    )
+    passages = [_passage(text)]
+    first = _candidate(text, "① 생계급여는 금전을 지급하는 것으로 한다.")
+    monthly = _candidate(text, "② 수급품은 매월 지급한다.")
+    shown = with_continuations([first, monthly], passages)
+    assert [c.span.text for c in shown] == [
+        first.span.text,
+        "다만, 금전으로 지급할 수 없으면 물품을 지급할 수 있다.",
+        monthly.span.text,
+    ]
+    assert with_continuations([monthly], passages) == [monthly]
+
+
+def test_a_sentence_ending_with_a_colon_is_shown_with_the_items_it_introduces() -> None:
+    from policyqa.answering.coherence import with_introduced_items
+
+    text = (
+        "NHS England will fund a request only if it meets the following criteria:\n"
+        "• the patient's circumstances are exceptional;\n"
+        "• the treatment is clinically effective.\n"
+        "Requests are screened first."
+    )
+    passages = [_passage(text)]
+    lead = _candidate(
+        text, "NHS England will fund a request only if it meets the following criteria:"
+    )
+    shown = with_introduced_items([lead], passages)
+    assert [c.span.text for c in shown][1:] == [
+        "• the patient's circumstances are exceptional;",
+        "• the treatment is clinically effective.",
+    ]
+    plain = _candidate(text, "Requests are screened first.")
+    assert with_introduced_items([plain], passages) == [plain]

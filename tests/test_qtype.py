@@ -244,3 +244,20 @@ def test_a_counted_list_needs_as_many_items() -> None:
     three = "Jeonbuk is the newest, after Jeju (2006) and Gangwon (2023)."
     assert not gives_detail({LIST}, three, question)
     assert gives_detail({LIST}, "The four fields are tax, land, industry and education.", question)
+
+
+def test_a_date_written_with_dots_is_no_amount() -> None:
+    from policyqa.answering import qtype
+
+    row = "| 초광역특별계정 | 지역균형발전특별회계 내 신설 | 설계도 반영, 2026.2.26 신설 발표 |"
+    assert not qtype.gives_detail(frozenset({qtype.AMOUNT}), row, "규모는 얼마나 돼요?")
+    assert qtype.gives_detail(frozenset({qtype.AMOUNT}), "규모는 2,026.5억원", "규모는 얼마?")
+
+
+def test_korean_agency_names_are_bodies() -> None:
+    from policyqa.answering import qtype
+
+    asked = "어떤 기관들이 사업시행주체로 참여하는가?"
+    for sentence in ("ㅇ 사업시행주체 : 창업진흥원 등", "신청은 고용센터에서 받는다."):
+        assert qtype.gives_detail(frozenset({qtype.BODY}), sentence, asked), sentence
+    assert not qtype.gives_detail(frozenset({qtype.BODY}), "사업비를 지원한다.", asked)

@@ -21,6 +21,9 @@ _ASKS_STATUS = re.compile(
 )
 
 
+_WORDS = re.compile(r"[\w'\-·]+")
+
+
 @dataclass(frozen=True)
 class QuestionAnalysis:
     asked: str  # the question as the user wrote it, cleaned
@@ -52,6 +55,20 @@ def filter_areas(filters: Mapping[str, object] | None, domain: DomainPack) -> li
     return [str(v) for v in values if str(v) in domain.areas]
 
 
+def untranslated_words(text: str, searcher: Searcher) -> list[str]:
+    """The words of `text` (split at spaces and punctuation) that no other-language term of the
+    lexicon stands for: blanked out, the question loses none of its translations. (A word
+    translated only inside a phrase, "poles" in "5 poles and 3 special", is translated.)"""
+    every = {t for group in searcher.translation_groups(text) for t in group}
+    out = []
+    for found in _WORDS.finditer(text):
+        blanked = text[: found.start()] + " " * len(found.group()) + text[found.end() :]
+        kept = {t for group in searcher.translation_groups(blanked) for t in group}
+        if every <= kept:
+            out.append(found.group())
+    return list(dict.fromkeys(out))
+
+
 def analyse(
     asked: str,
     standalone: str,
@@ -62,8 +79,16 @@ def analyse(
     places = tuple(domain.find_places(standalone))
     # Translations of what the question asks about, not of how it asks ("how much does it
     # cost" needs no "비용" in a Korean sentence that gives the figure).
-    translations = searcher.translation_groups(qtype.without_asking_words(standalone))
-    terms = QuestionTerms(standalone, searcher.tokenize, searcher.idf, translations, domain)
+    subject = qtype.without_asking_words(standalone)
+    translations = searcher.translation_groups(subject)
+    terms = QuestionTerms(
+        standalone,
+        searcher.tokenize,
+        searcher.idf,
+        translations,
+        domain,
+        untranslated_words(subject, searcher) if translations else None,
+    )
     terms.language = language
     return QuestionAnalysis(
         asked=asked,

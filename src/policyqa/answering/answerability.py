@@ -30,6 +30,18 @@ def says_not_given(
     return in_gaps_section(section) or is_not_specified(collapse(cand.span.text), analysis.terms)
 
 
+def shown_support(chosen: Sequence[Candidate], analysis: QuestionAnalysis) -> float:
+    """How much of the question the sentences to be shown hold together: the share of its terms
+    they contain, across languages of its translated terms. Judged on what the answer shows,
+    not on words scattered over the passages they come from."""
+    terms = analysis.terms
+    tokens: set[str] = set()
+    for cand in chosen:
+        tokens.update(terms.tokenize(cand.span.text))
+    text = " ".join(c.span.text for c in chosen)
+    return terms.coverage(tokens, True, text, whole=False)
+
+
 def gives_detail_here(cand: Candidate, analysis: QuestionAnalysis) -> bool:
     """Whether the sentence gives the kind of detail asked for, and, when the question is
     about an area, gives it for that area: the sentence itself must name the area, since
@@ -58,6 +70,25 @@ def detail_given(
         for c in chosen
         if c.coverage >= DETAIL_RELEVANCE * best
     )
+
+
+def detail_elsewhere(
+    chosen: Sequence[Candidate],
+    candidates: Sequence[Candidate],
+    analysis: QuestionAnalysis,
+    passages: Sequence[Passage],
+) -> Candidate | None:
+    """When no chosen sentence gives the kind of detail asked, the best-ranked other sentence
+    that does, about the question at least as much as every chosen one (ranked lower for
+    being in the other language, or for sharing fewer words with the title): the sentence
+    that carries the requested detail wins over background sentences. None if there is none."""
+    floor = max((c.coverage for c in chosen), default=0.0)
+    for cand in candidates:
+        if cand in chosen or cand.coverage < floor:
+            continue
+        if detail_given([cand], analysis, passages):
+            return cand
+    return None
 
 
 def about_the_question(cand: Candidate, analysis: QuestionAnalysis) -> bool:

@@ -19,13 +19,21 @@ from policyqa.answering import prompts
 from policyqa.answering.analysis import QuestionAnalysis, analyse, filter_areas
 from policyqa.answering.answer import MAX_QUESTION_CHARS, Answer, AnswerError, AnswerEvent
 from policyqa.answering.answerability import (
+    detail_elsewhere,
     detail_given,
     other_period,
     period_unnamed,
     row_about_other_subject,
+    shown_support,
     stated_gap,
 )
-from policyqa.answering.coherence import with_antecedents, without_gap_items
+from policyqa.answering.coherence import (
+    with_antecedents,
+    with_continuations,
+    with_following_details,
+    with_introduced_items,
+    without_gap_items,
+)
 from policyqa.answering.completion import complete_sentences
 from policyqa.answering.composers import Composer, ExtractiveComposer
 from policyqa.answering.condense import Turn, follow_up
@@ -38,7 +46,12 @@ from policyqa.answering.notes import (
 )
 from policyqa.answering.periods import years_in
 from policyqa.answering.same_meaning import in_question_language, language_chosen_over_question
-from policyqa.answering.sentences import Candidate, score_candidates, select_sentences
+from policyqa.answering.sentences import (
+    Candidate,
+    in_reading_order,
+    score_candidates,
+    select_sentences,
+)
 from policyqa.answering.verify import (
     SupportChecker,
     Verifier,
@@ -50,7 +63,7 @@ from policyqa.answering.verify import (
 from policyqa.core.language import question_language
 from policyqa.core.models import Filters, Passage
 from policyqa.core.text import clean_question, collapse, with_topic_particle
-from policyqa.core.tuning import YEAR_SEARCH_K
+from policyqa.core.tuning import SHOWN_SUPPORT, YEAR_SEARCH_K
 from policyqa.domain import DomainPack, load_domain
 from policyqa.retrieval.protocol import Searcher
 
@@ -115,7 +128,8 @@ class Assistant:
             evidence.update(self.searcher.chunk_tokens(p.chunk))
         evidence_text = " ".join(p.chunk.context_text for p in passages[:3])
         terms = analysis.terms
-        answer.support = terms.coverage(evidence, True, evidence_text) if not terms.empty else 0.0
+        support = terms.coverage(evidence, True, evidence_text, whole=False)
+        answer.support = support if not terms.empty else 0.0
         if not passages or terms.empty or answer.support < self.min_support:
             yield from self._refuse(
                 answer, "not-found", self._not_found(analysis, evidence, filters), started
@@ -141,6 +155,10 @@ class Assistant:
             yield from self._not_specified(answer, gap, passages, started)
             return
         if analysis.details and not detail_given(chosen, analysis, passages):
+            found = detail_elsewhere(chosen, candidates, analysis, passages)
+            if found is not None:
+                chosen = in_reading_order([found, *chosen[: limit - 1]])
+        if analysis.details and not detail_given(chosen, analysis, passages):
             # The passages are about the subject but none gives the figure, date or place
             # asked for: quoting (or paraphrasing) the nearby facts would look like an answer.
             yield from self._refuse(answer, "no-detail", _no_detail(analysis), started)
@@ -158,6 +176,15 @@ class Assistant:
         encoder = self.searcher.multilingual_encoder()
         chosen = in_question_language(chosen, candidates, analysis, encoder)
         chosen = with_antecedents(without_gap_items(chosen, passages), passages)
+        chosen = with_continuations(chosen, passages)
+        chosen = with_following_details(chosen, passages, analysis)
+        chosen = with_introduced_items(chosen, passages)
+        if chosen and shown_support(chosen, analysis) < SHOWN_SUPPORT:
+            # The passages share words with the question, the sentences to show do not.
+            yield from self._refuse(
+                answer, "not-found", self._not_found(analysis, evidence, filters), started
+            )
+            return
         verifier = Verifier(passages, self.checker)
         draft: list[str] = []
         for delta in self._verified_deltas(analysis, passages, chosen, verifier, draft):

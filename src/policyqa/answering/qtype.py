@@ -150,6 +150,8 @@ _CALENDAR = re.compile(
     rf"\b\d{{4}}-\d{{1,2}}(?:-\d{{1,2}})?\b|\b\d{{1,2}}\s+{MONTH_NAME}(?:\s+\d{{4}})?|"
     rf"\b{MONTH_NAME}\s+\d{{1,2}}(?:,?\s+\d{{4}})?|(?<!\d)(?:1[89]|20)\d\d(?:년)?(?![\d.,]|\s?(?:조|억|만|원|%))|"
     r"\d{1,2}\s?월(?:\s?\d{1,2}\s?일)?|"
+    # a full date written with dots: 2026.2.26
+    r"(?<![\d.,])(?:1[89]|20)\d\d\s?\.\s?(?:1[0-2]|0?[1-9])\s?\.\s?(?:3[01]|[12]\d|0?[1-9])(?!\d)|"
     # abbreviated years and dates, as Korean documents write them: ’19, ‘07.1.1, '17.11.29
     r"[’‘'`]\d{2}(?:\.\d{1,2}){0,2}(?:\s?년)?(?!\d)",
     re.IGNORECASE,
@@ -183,7 +185,7 @@ _LOCATED_NAME = re.compile(
 _BODY_NAME = re.compile(
     r"\b(?:ministry|ministries|council|committee|commission|agency|office|administration|"
     r"authority|bureau|department|assembly|cabinet|institute|corporation)\b|"
-    r"[가-힣]{2,}(?:부|처|청|위원회|협의회|공사|공단|재단)"
+    r"[가-힣]{2,}(?:부|처|청|위원회|협의회|공사|공단|재단|진흥원|개발원|평가원|정보원|센터)"
     r"(?=(?:가|는|은|이|의|와|과|에서|에|로|도|를|을|만)?(?![가-힣]))",
     re.IGNORECASE,
 )

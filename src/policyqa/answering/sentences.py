@@ -12,16 +12,26 @@ from policyqa.answering import qtype
 from policyqa.answering.analysis import QuestionAnalysis
 from policyqa.answering.gaps import in_gaps_section
 from policyqa.answering.periods import years_in
+from policyqa.answering.terms import QuestionTerms, subject_terms
 from policyqa.core.models import Chunk, Passage
-from policyqa.core.text import Span, leaves_parenthesis_open, numbers_in, sentence_spans
+from policyqa.core.structure import reads_as_sentence
+from policyqa.core.text import (
+    Span,
+    display_width,
+    leaves_parenthesis_open,
+    numbers_in,
+    sentence_spans,
+)
 from policyqa.core.tuning import (
     CONTEXT_CREDIT,
     DETAIL_BOOST,
     FRAGMENT_CHARS,
+    HEADING_WIDTH,
     LIST_BLOCK_CHARS,
     LIST_ITEM_CHARS,
     OTHER_LANGUAGE_FACTOR,
     PERIOD_BOOST,
+    ROW_SUBJECT_SHARE,
     UNIT_CONTEXT_CHARS,
 )
 from policyqa.ingest.split import heading_style, section_at
@@ -29,6 +39,8 @@ from policyqa.ingest.split import heading_style, section_at
 Tokenize = Callable[[str], list[str]]
 
 
+# A labelled field as sheets write them: "- 사업기간 : ...", "ㅇ 사업시행주체 : ..."
+_FIELD = re.compile(r"^\s*(?:[-*•○◦▪·□ㅇ]\s*)?([^:：|()]{2,20}?)\s*[:：]\s*\S")
 _LIST_ITEM = re.compile(r"\s*(?:[-*•◦▪·]|\d{1,2}[.)]|[가-하][.)]|\([0-9a-z가-하]{1,2}\))\s")
 # A line that ends like a sentence is a numbered sentence, not a heading ("1. 예산을 늘린다.").
 _ENDS_SENTENCE = re.compile(r"[.다요]\s*$")
@@ -91,27 +103,33 @@ def score_candidates(passages: Sequence[Passage], analysis: QuestionAnalysis) ->
     out = []
 
     titles = [set(terms.tokenize(p.chunk.title)) for p in passages]
+    # A sentence in the other language is weighed against the whole question, unless that
+    # language is the one asked for ("what do the Korean documents call ...?"): its wording
+    # is then what the question wants, not weaker evidence.
+    whole = analysis.requested_language is None
 
     def score(unit: Candidate, tokens: set[str], previous: set[str]) -> Candidate | None:
         """The unit scored: None for a heading or a piece of table cells."""
         span, other = unit.span, unit.other_language
         if looks_like_heading(span.text) or _looks_like_fragment(span.text):
             return None
-        coverage = terms.coverage(tokens, other, span.text)
+        coverage = terms.coverage(tokens, other, span.text, whole)
         effective = titled = coverage
         if coverage > 0:
             # Only a sentence that shares some of the question's terms continues its
             # predecessor's subject; otherwise any sentence after a good one would qualify.
             if previous:
-                with_context = terms.coverage(tokens | previous, other, span.text)
+                with_context = terms.coverage(tokens | previous, other, span.text, whole)
                 effective = max(coverage, CONTEXT_CREDIT * with_context)
             # The document's title names what all its sentences are about ("- 사업시행주체 :
             # 보건복지부, 지자체" on the 생계급여 sheet is about 생계급여): it ranks them, but
             # does not make a sentence more about the question when weighed against a stated
             # gap (`effective`), since a gap list on a sheet about X would then answer any
             # question on X.
+            # So does the heading it sits under ("4. 사업목적·내용" for "사업목적은?").
+            heading = set(terms.tokenize(span_section(passages[unit.passage_index].chunk, span)))
             with_title = terms.coverage(
-                tokens | previous | titles[unit.passage_index], other, span.text
+                tokens | previous | titles[unit.passage_index] | heading, other, span.text, whole
             )
             titled = max(effective, CONTEXT_CREDIT * with_title)
         value = titled * (0.5 + 0.5 * (passages[unit.passage_index].score / top))
@@ -120,7 +138,7 @@ def score_candidates(passages: Sequence[Passage], analysis: QuestionAnalysis) ->
             analysis.details
             and analysis.gives_detail(span.text)
             and gives_measure(analysis, chunk, span)
-        ):
+        ) or _field_asked(span.text, terms):
             value *= DETAIL_BOOST
         named = years_in(span.text) if analysis.years else set()
         if named:
@@ -173,6 +191,23 @@ def score_candidates(passages: Sequence[Passage], analysis: QuestionAnalysis) ->
     return out
 
 
+def _field_asked(text: str, terms: QuestionTerms) -> bool:
+    """Whether the sentence is a labelled field ("- 사업기간 : ’22년~‘24년") whose label is
+    what the question asks about (most of the label's IDF weight is in the question's terms)
+    and whose value is a value (a period, names, a figure), not a statement. Such a line
+    carries the requested detail; sentences around it are background."""
+    match = _FIELD.match(text)
+    if match is None or reads_as_sentence(text[match.end() - 1 :]):
+        return False  # no field, or one whose value is a statement, not a value
+    label = subject_terms(terms.tokenize(match.group(1)))
+    if not label:
+        return False
+    weights = terms.idf(label)
+    total = sum(weights.values())
+    met = sum(w for t, w in weights.items() if t in terms.weights)
+    return total > 0 and met / total >= ROW_SUBJECT_SHARE
+
+
 def list_blocks(
     text: str, units: Sequence[tuple[Span, set[str], set[str]]]
 ) -> Iterator[tuple[Span, set[str], set[str]]]:
@@ -198,7 +233,12 @@ def list_blocks(
 
 
 def _is_list_item(span: Span) -> bool:
-    return _LIST_ITEM.match(span.text) is not None and len(span.text) <= LIST_ITEM_CHARS
+    return is_list_item(span.text) and len(span.text) <= LIST_ITEM_CHARS
+
+
+def is_list_item(text: str) -> bool:
+    """Whether the text opens with a list mark ("-", "•", "1.", "가.", "(a)")."""
+    return _LIST_ITEM.match(text) is not None
 
 
 def _without_title(span: Span, title: str) -> Span | None:
@@ -225,7 +265,10 @@ def without_heading(span: Span, text: str) -> Span:
     line_end = text.find("\n", span.start)
     if line_end < 0 or line_end >= span.end:
         return span  # the sentence does not run past its first line
-    style = heading_style(text[line_start:line_end])
+    line = text[line_start:line_end]
+    if display_width(line.strip()) > HEADING_WIDTH:
+        return span  # wider than any heading: a numbered paragraph's first line
+    style = heading_style(line)
     if style is None or not style[0].startswith(_SECTION_HEADINGS):
         return span
     if _ENDS_SENTENCE.search(text[line_start:line_end]):

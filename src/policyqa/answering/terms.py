@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import functools
 import re
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 
 from policyqa.answering import qtype
 from policyqa.core.language import is_korean
@@ -45,10 +45,13 @@ class QuestionTerms:
         idf: Idf,
         translations: Sequence[str | Sequence[str]] = (),
         domain: DomainPack | None = None,
+        untranslated: Iterable[str] | None = None,
     ) -> None:
         """`translations`: the other language's terms for the question's words; a list inside
-        holds alternatives for one word ("target", "goal"), of which one is enough."""
+        holds alternatives for one word ("target", "goal"), of which one is enough.
+        `untranslated`: the question's words that have no translation; None when unknown."""
         self.tokenize = tokenize
+        self.idf = idf
         # A place stands for its area: "Changwon" is answered by a passage on the Southeast
         # pole, so an area counts as one term, met by any of its names in either language.
         mentions = domain.find_places(question) if domain is not None else []
@@ -88,6 +91,11 @@ class QuestionTerms:
                 self.translated_groups.append(alternatives)
                 for weights in alternatives:
                     self.translated.update(weights)
+        # The question's terms no translation stands for: text in the other language meets them
+        # only as written (a figure, an acronym); counted, they keep a sentence that meets the
+        # one translated word of a long question from covering all of it.
+        lost = set(subject_terms(tokenize(" ".join(untranslated or ()))))
+        self.untranslated = {t: w for t, w in self.weights.items() if t in lost}
         # What the question asks about besides its area, in either language.
         self.subject = (set(self.weights) | set(self.translated)) - place
         self.language = "ko" if is_korean(question) else "en"
@@ -96,11 +104,18 @@ class QuestionTerms:
     def empty(self) -> bool:
         return not self.weights and not self.region_terms
 
-    def coverage(self, tokens: set[str], translated: bool = True, text: str = "") -> float:
+    def coverage(
+        self, tokens: set[str], translated: bool = True, text: str = "", whole: bool = True
+    ) -> float:
         """IDF-weighted share of the question's terms (or of their translations) in `tokens`.
 
         With `text`, a Korean term also counts when it occurs in the text as written: Kiwi may
         split the same compound differently in different sentences (포괄/보조 vs 포괄보/조).
+        Across languages the share is of the whole question (`whole`: its terms without a
+        translation, which the text cannot be checked for unless it writes them alike, count
+        as met by the share of the question that translates), which ranks one sentence
+        against another: one translated word met is weak evidence. Or it is of the translated
+        part only, which is all a sparse lexicon lets other-language text show of the subject.
         """
         if text:
             tokens = tokens | {
@@ -115,8 +130,12 @@ class QuestionTerms:
         own = (sum(w for t, w in self.weights.items() if t in tokens) + region_met) / total
         if not self.translated or not translated:
             return own
-        other_total = region_total
-        other = region_met
+        lost = self.untranslated if whole else {}
+        # A term without a translation counts as met as far as the question translates: most
+        # of it translated and met, the rest likely is too; one word of it, and little is known.
+        credit = 1.0 - sum(lost.values()) / (sum(self.weights.values()) or 1.0)
+        other_total = region_total + sum(lost.values())
+        other = region_met + sum(w if t in tokens else credit * w for t, w in lost.items())
         for alternatives in self.translated_groups:
             # One alternative is enough: the group counts as its heaviest wording, met as far
             # as its best-met wording is.

@@ -484,6 +484,24 @@ ANTECEDENT_MIN_CHARS: Final = _tuned(
     "answering",
     "The sentence pointed to must say something: not a heading or a label.",
 )
+SHOWN_SUPPORT: Final = _tuned(
+    "SHOWN_SUPPORT",
+    0.3,
+    "answering",
+    "Least share of the question's terms (or their translations) the sentences an answer "
+    "shows must hold together: words scattered over the top passages do not make an answer "
+    "of sentences that meet a quarter of the question. Measured on curated and "
+    "real-docs-dev (commit message).",
+)
+FOLLOWING_DETAIL_SENTENCES: Final = _tuned(
+    "FOLLOWING_DETAIL_SENTENCES",
+    2,
+    "answering",
+    "How many sentences right after a chosen one may be added because they give a kind of "
+    "detail the question asks and no chosen sentence gives ('$800 in vouchers' followed by "
+    "'$500 in May ... $300 in January' for 'how much, and when?'): two, a detail and its "
+    "counterpart; measured on curated and real-docs-dev (commit message).",
+)
 YEAR_SEARCH_K: Final = _tuned(
     "YEAR_SEARCH_K",
     8,
