@@ -190,3 +190,20 @@ def test_a_sentence_ending_with_a_colon_is_shown_with_the_items_it_introduces() 
     ]
     plain = _candidate(text, "Requests are screened first.")
     assert with_introduced_items([plain], passages) == [plain]
+
+
+def test_a_colon_lead_in_without_item_marks_is_shown_with_the_sentence_it_introduces() -> None:
+    from policyqa.answering.coherence import with_introduced_items
+
+    text = (
+        "In its growth strategy the ministry used another regional split:\n"
+        "Southeast, Southwest, Central, and Gangwon·Jeju.\n"
+        "There Gangwon was paired with Jeju as one unit."
+    )
+    passages = [_passage(text)]
+    lead = _candidate(text, "In its growth strategy the ministry used another regional split:")
+    shown = with_introduced_items([lead], passages)
+    assert [c.span.text for c in shown] == [
+        "In its growth strategy the ministry used another regional split:",
+        "Southeast, Southwest, Central, and Gangwon·Jeju.",
+    ]

@@ -166,6 +166,10 @@ def test_article_and_item_numbers_are_no_amounts() -> None:
     assert not gives_detail({AMOUNT}, "제5조(특구의 지정) 장관은 특구를 지정할 수 있다.", question)
     assert not gives_detail({AMOUNT}, "Article 5 lets the minister designate zones.", "How much?")
     assert gives_detail({AMOUNT}, "제5조 특구에는 연 300억원을 지원한다.", question)
+    # cross-references to parts of a document are no figures either
+    assert not gives_detail({AMOUNT}, "The money side is handled in Task Sheet 3.", "How much?")
+    assert not gives_detail({AMOUNT}, "세부 내용은 <표 3>과 부록 2 참조.", question)
+    assert gives_detail({AMOUNT}, "Table 3 sets the grant at 40 million.", "How much?")
 
 
 def test_the_kind_of_detail_a_gap_statement_names() -> None:

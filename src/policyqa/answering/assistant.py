@@ -28,6 +28,8 @@ from policyqa.answering.answerability import (
     stated_gap,
 )
 from policyqa.answering.coherence import (
+    points_back,
+    previous_sentence,
     with_antecedents,
     with_continuations,
     with_following_details,
@@ -176,7 +178,14 @@ class Assistant:
         encoder = self.searcher.multilingual_encoder()
         chosen = in_question_language(chosen, candidates, analysis, encoder)
         chosen = with_antecedents(without_gap_items(chosen, passages), passages)
-        chosen = with_continuations(chosen, passages)
+        continued = with_continuations(chosen, passages)
+        gap = stated_gap(continued, passages, analysis, candidates)
+        if gap is not None and gap not in chosen:
+            # "... '중부권'이 있다." goes on "그러나 ... 같은지는 확인할 수 없다": the sentence that
+            # qualifies a chosen one says the documents do not settle the question.
+            yield from self._not_specified(answer, gap, passages, started)
+            return
+        chosen = continued
         chosen = with_following_details(chosen, passages, analysis)
         chosen = with_introduced_items(chosen, passages)
         if chosen and shown_support(chosen, analysis) < SHOWN_SUPPORT:
@@ -288,8 +297,13 @@ class Assistant:
     def _not_specified(
         self, answer: Answer, first: Candidate, passages: Sequence[Passage], started: float
     ) -> Iterator[AnswerEvent]:
-        """The documents say the thing asked is not given: a refusal that quotes them."""
+        """The documents say the thing asked is not given: a refusal that quotes them (with
+        the sentence it goes on from, when it opens by pointing back: "그러나 ...")."""
         draft = f"{collapse(first.span.text)} [{first.passage_index + 1}]"
+        if points_back(first.span.text):
+            before = previous_sentence(passages[first.passage_index].chunk.text, first.span)
+            if before is not None:
+                draft = f"{collapse(before.text)} [{first.passage_index + 1}] {draft}"
         verification = verify(draft, passages, self.checker)
         answer.citations = verification.citations
         answer.sentences = verification.kept

@@ -180,8 +180,9 @@ def with_introduced_items(
 ) -> list[Candidate]:
     """The chosen sentences, each one that ends with a colon ("NHS England will only fund it if
     the case meets the following criteria:") followed by the list items right after it in its
-    passage, as many as fit in LIST_BLOCK_CHARS (at least one): without them it says only that
-    there is an answer."""
+    passage, as many as fit in LIST_BLOCK_CHARS (at least one), or, when no item mark follows,
+    by the one sentence right after it ("... used another regional split:" + "Southeast, ...,
+    and Gangwon·Jeju."): without them it says only that there is an answer."""
     shown = {(c.passage_index, c.span.start) for c in chosen}
     out: list[Candidate] = []
     for cand in chosen:
@@ -193,9 +194,11 @@ def with_introduced_items(
         for sentence in sentence_spans(text):
             if sentence.start < end:
                 continue
-            if text[end : sentence.start].strip() or not is_list_item(sentence.text):
+            if text[end : sentence.start].strip() or (cand.passage_index, sentence.start) in shown:
                 break
-            if (cand.passage_index, sentence.start) in shown:
+            if not is_list_item(sentence.text):
+                if not used and len(sentence.text) <= LIST_BLOCK_CHARS:
+                    out.append(dataclasses.replace(cand, span=sentence))
                 break
             if used and used + len(sentence.text) > LIST_BLOCK_CHARS:
                 break

@@ -158,7 +158,9 @@ _CALENDAR = re.compile(
 )
 _REFERENCE = re.compile(
     r"제\s*\d+\s*(?:조|항|호|장|절|편|관|목)(?:의\s*\d+)?|^\s*\(?\d{1,2}[.)]\s|"
-    r"\b(?:article|section|chapter|paragraph|art\.|para\.)\s*\d+[a-z]?\b|§\s*\d+",
+    r"\b(?:article|section|chapter|paragraph|art\.|para\.|sheet|table|figure|fig\.|annex|"
+    r"appendix|schedule|exhibit|box|page|pp?\.)\s*\d+[a-z]?\b|§\s*\d+|"
+    r"(?:<\s*)?(?:표|그림|부록|별표|별지|붙임)\s*(?:제\s*)?\d+|\d+\s*쪽",
     re.IGNORECASE,
 )
 _DATE_WORDS = re.compile(
