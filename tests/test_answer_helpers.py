@@ -8,7 +8,7 @@ import pytest
 from policyqa.answering.gaps import in_gaps_section, is_not_specified
 from policyqa.answering.sentences import Candidate, select_sentences
 from policyqa.answering.terms import QuestionTerms
-from policyqa.core.models import Chunk
+from policyqa.core.models import Chunk, Passage
 from policyqa.core.text import Span
 from policyqa.core.tuning import SHOWN_SUPPORT
 from policyqa.domain import load_domain
@@ -384,3 +384,22 @@ def test_a_field_whose_label_is_what_is_asked_carries_the_detail() -> None:
     assert not _field_asked("사업기간이 끝나면 평가한다.", terms)  # no label
     # a label followed by a statement is a sentence like any other
     assert not _field_asked("- 사업기간: 보도에 따르면 사업기간은 3년으로 제시되었다.", terms)
+
+
+def test_select_keeps_other_documents_only_when_about_the_question_as_much() -> None:
+    def passage(doc: str) -> Passage:
+        return Passage(Chunk(f"{doc}-1", doc, doc, 1, "1", "", "en", "", "h"), 1.0, 1)
+
+    passages = [passage("budget-ko"), passage("speech-en"), passage("budget-ko")]
+    best = Candidate(0, Span("| 청년일자리 | 2024년 확정: 657,680 |", 0), 1.0, 0.4, True)
+    unrelated = Candidate(1, Span("We built a stronger pool of startups.", 0), 0.8, 0.1, False)
+    same_doc = Candidate(2, Span("| 청년일자리 | 사업기간: 2018년~ |", 0), 0.7, 0.1, True)
+    related = Candidate(1, Span("Youth job support was cut in 2024.", 50), 0.7, 0.3, False)
+    chosen = select_sentences([best, unrelated, same_doc, related], _tokenize, 4, passages=passages)
+    assert [c.span.text for c in chosen] == [
+        best.span.text,
+        same_doc.span.text,
+        related.span.text,
+    ]
+    # without the passages (no documents to compare) every close sentence is kept
+    assert unrelated in select_sentences([best, unrelated], _tokenize, 4)

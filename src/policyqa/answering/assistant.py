@@ -151,7 +151,7 @@ class Assistant:
             )
             return
         limit = max_sentences or self.max_sentences
-        chosen = select_sentences(candidates, self.searcher.tokenize, limit)
+        chosen = select_sentences(candidates, self.searcher.tokenize, limit, passages=passages)
         gap = stated_gap(chosen, passages, analysis, candidates)
         if gap is not None:
             yield from self._not_specified(answer, gap, passages, started)

@@ -32,6 +32,7 @@ from policyqa.core.tuning import (
     OTHER_LANGUAGE_FACTOR,
     PERIOD_BOOST,
     ROW_SUBJECT_SHARE,
+    SENTENCE_RELEVANCE,
     UNIT_CONTEXT_CHARS,
 )
 from policyqa.ingest.split import heading_style, section_at
@@ -296,9 +297,19 @@ def looks_like_heading(text: str) -> bool:
 
 
 def select_sentences(
-    candidates: Sequence[Candidate], tokenize: Tokenize, max_sentences: int, max_chars: int = 700
+    candidates: Sequence[Candidate],
+    tokenize: Tokenize,
+    max_sentences: int,
+    max_chars: int = 700,
+    passages: Sequence[Passage] = (),
 ) -> list[Candidate]:
-    """Best sentence, then others close to it, skipping near-duplicates; in reading order."""
+    """Best sentence, then others close to it, skipping near-duplicates; in reading order. A
+    sentence from another document than the best one's must also be about the question nearly
+    as much (SENTENCE_RELEVANCE of its coverage; checked when `passages` are given): a
+    high-ranked passage of an unrelated
+    document ("we have developed a stronger pool of startups") otherwise rides along with the
+    sentence that answers, most often when that one is in the other language and so ranks
+    lower."""
     if not candidates or candidates[0].score <= 0:
         return []
     best = candidates[0].score
@@ -308,6 +319,12 @@ def select_sentences(
     for cand in candidates:
         if len(chosen) >= max_sentences or cand.score < 0.6 * best:
             break
+        if passages and chosen and not any(
+            passages[c.passage_index].chunk.doc_id == passages[cand.passage_index].chunk.doc_id
+            or cand.coverage >= SENTENCE_RELEVANCE * c.coverage
+            for c in chosen
+        ):
+            continue
         tokens = set(tokenize(cand.span.text))
         if any(_jaccard(tokens, seen) >= 0.5 for seen in chosen_tokens):
             continue

@@ -308,6 +308,13 @@ DETAIL_RELEVANCE: Final = _tuned(
     "answering",
     "Share of the best sentence's question coverage a detail-giving sentence needs.",
 )
+SENTENCE_RELEVANCE: Final = _tuned(
+    "SENTENCE_RELEVANCE",
+    0.5,
+    "answering",
+    "Share of a chosen sentence's question coverage a sentence from another document needs to "
+    "be shown with it.",
+)
 SAME_MEANING: Final = _tuned(
     "SAME_MEANING",
     0.6,
