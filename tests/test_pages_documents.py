@@ -258,3 +258,47 @@ def test_ingest_stores_heads_once_and_a_search_uses_them(
     assert sum(f.calls for f in fakes.values()) == calls
     pipeline.store.remove_document("ACME_2019_10K.md")
     assert not stored_heads(pipeline.store, spec, "ACME_2019_10K.md")
+
+
+def test_the_named_documents_best_chunks_are_candidates_beside_the_corpus_top(
+    fake_settings: Settings, fakes: dict[str, CountingFake]
+) -> None:
+    """Among many filings the one a question names rarely reaches the top of all of them on
+    shared words: its best chunks join the candidates of BM25 and of the embedders."""
+    corpus = fake_settings.corpus
+    corpus.mkdir(parents=True)
+    for number in range(12):
+        name = f"OTHER{chr(ord('A') + number)}"
+        (corpus / f"{name}_2019_10K.md").write_text(
+            "# Cash flows\n\nOperating cash flow and operating cash rose; operating cash "
+            "flow was strong.\n",
+            encoding="utf-8",
+        )
+    (corpus / "ACME_2019_10K.md").write_text(
+        "# Liquidity\n\nOperating cash was 12 million, against a debt of 40 million.\n",
+        encoding="utf-8",
+    )
+    pipeline = Pipeline(fake_settings, embedder_overrides=dict(fakes))
+    pipeline.ingest([corpus])
+    searcher = pipeline.searcher
+    searcher.candidates = 1
+    question = "Acme operating cash flow"
+    searcher.search(question, 5)  # makes the document router
+    state = searcher.lexical()
+    assert state.router is not None
+    named = routed(state.router.gains(question))
+    assert named[0] == "ACME_2019_10K.md"
+
+    def documents(scores: Any) -> set[str]:
+        return {state.chunks[state.position[c]].doc_id for c in scores}
+
+    alone = searcher._lexical_lists(state, question, "en", None)[0]
+    assert "ACME_2019_10K.md" not in documents(alone.scores)
+    with_named = searcher._lexical_lists(state, question, "en", None, named=named)[0]
+    assert "ACME_2019_10K.md" in documents(with_named.scores)
+    spec, embeddings = searcher.embedders[0]
+    vector = embeddings.embed_query(question)
+    plain = documents(dict(searcher._dense_hits(state, spec, vector, None, (), "en")))
+    outside = next(d for d in state.router.profiles.doc_ids if d not in plain)
+    hits = searcher._dense_hits(state, spec, vector, None, [outside], "en")
+    assert outside in documents(dict(hits)) and plain <= documents(dict(hits))

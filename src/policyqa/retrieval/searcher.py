@@ -75,6 +75,24 @@ class _LexicalState:
     def page_view(self) -> PageView:  # made on the first search that spreads page scores
         return PageView.of(self.chunks, self.manifest, self.languages)
 
+    @functools.cached_property
+    def document_codes(self) -> tuple[dict[str, int], np.ndarray]:
+        """Doc id -> code, and each chunk's document code: a document mask without a loop."""
+        codes: dict[str, int] = {}
+        ids = (codes.setdefault(c.doc_id, len(codes)) for c in self.chunks)
+        per_chunk = np.fromiter(ids, np.int32, len(self.chunks))
+        return codes, per_chunk
+
+
+def absent(
+    documents: Sequence[str], candidates: Mapping[str, float], state: _LexicalState
+) -> list[str]:
+    """The documents of which no chunk is among the candidates (chunk id -> score)."""
+    present = {
+        state.chunks[state.position[cid]].doc_id for cid in candidates if cid in state.position
+    }
+    return [d for d in documents if d not in present]
+
 
 class HybridSearcher:
     """Answers `search(question)` with fused passages. Thread-safe; models load on first use."""
@@ -267,23 +285,22 @@ class HybridSearcher:
         filters, region_mask, mask = chunk_mask(state.chunks, state.regions, filters)
         translations = self.translations(state, query, language)
         matches = self.terms.match(state.token, query, language)  # calibrated term tables
-        lists = self._lexical_lists(state, query, language, mask, translations, matches)
+        gains: dict[str, float] = {}
+        if self.retriever == "default":  # the document prior (retrieval.documents)
+            if state.router is None:
+                tokens_of, manifest = self.chunk_tokens, state.manifest
+                state.router = DocumentRouter(state.chunks, tokens_of, manifest, self.tokenizer)
+            gains = state.router.gains(query)
+        named = routed(gains)
+        lists = self._lexical_lists(state, query, language, mask, translations, matches, named)
         dense_weight = 1.0 - self.lexical_weight.get(language, 0.5)
         dense_specs = [(s, e) for s, e in self.embedders if s.covers(language)]
         where = to_chroma_where(filters) if filters else None
         dense_hits = [
             (
                 spec,
-                top_per_language(
-                    self.store.query(
-                        spec,
-                        self._query_vector(spec, embeddings, query),
-                        self.candidates * DENSE_DEPTH,
-                        where,
-                    ),
-                    state.chunk_language,
-                    self.candidates,
-                    language,
+                self._dense_hits(
+                    state, spec, self._query_vector(spec, embeddings, query), where, named, language
                 ),
             )
             for spec, embeddings in dense_specs
@@ -306,12 +323,7 @@ class HybridSearcher:
                     scale_group="dense",
                 )
             )
-        gains: dict[str, float] = {}
-        if self.retriever == "default":  # the document prior, and page heads (retrieval.pages)
-            if state.router is None:
-                tokens_of, manifest = self.chunk_tokens, state.manifest
-                state.router = DocumentRouter(state.chunks, tokens_of, manifest, self.tokenizer)
-            gains = state.router.gains(query)
+        if self.retriever == "default":  # page heads (retrieval.pages)
             found = dict(dense_hits)
             vectors = [
                 (s, self._query_vector(s, e, query), shares[s], found.get(s, []))
@@ -429,10 +441,14 @@ class HybridSearcher:
         mask: np.ndarray | None,
         translations: Sequence[str] = (),
         matches: Sequence[TermMatch] = (),
+        named: Sequence[str] = (),
     ) -> list[RankedList]:
         """BM25 on the question's own words; with translations, a second list that scores the
         other language's chunks on the translated terms, at a lower weight (a translation is
-        weaker evidence than the question's own words)."""
+        weaker evidence than the question's own words). A document the question names
+        (`named`, from the document prior) that has no chunk among the candidates gets its
+        best chunks in: among 25 filings the pages of the one asked about often miss the top
+        of all of them on words every filing uses."""
         weight = self.lexical_weight.get(language, 0.5)
         own_tokens = self.tokenizer.tokenize(query)
         own_tokens += [
@@ -470,6 +486,9 @@ class HybridSearcher:
             return language == "mixed" or chunk_language in (language, "mixed")
 
         own_top = self._top(state, own, own_mask)
+        focus = self._routed_mask(state, absent(named, own_top, state), own_mask)
+        if focus is not None:
+            own_top.update(self._top(state, own, focus))
         # The best match counts as a full match only if it reaches a tenth of what the
         # question's terms could score: a best match on stray words (an English question's
         # Latin tokens in Korean pages) is not a strong lexical signal.
@@ -488,6 +507,42 @@ class HybridSearcher:
             ),
         )
         return lists
+
+    def _dense_hits(
+        self,
+        state: _LexicalState,
+        spec: EmbedderSpec,
+        vector: list[float],
+        where: dict[str, Any] | None,
+        documents: Sequence[str],
+        language: str,
+    ) -> list[tuple[str, float]]:
+        """One embedder's candidates, and the best chunks of each document the question names
+        that has none among them (as `_lexical_lists` does for BM25)."""
+        hits = top_per_language(
+            self.store.query(spec, vector, self.candidates * DENSE_DEPTH, where),
+            state.chunk_language,
+            self.candidates,
+            language,
+        )
+        missing = absent(documents, dict(hits), state)
+        if missing:
+            inside: dict[str, Any] = {"doc_id": {"$in": missing}}
+            scoped = {"$and": [where, inside]} if where else inside
+            seen = {cid for cid, _ in hits}
+            extra = self.store.query(spec, vector, self.candidates, scoped)
+            hits += [(cid, value) for cid, value in extra if cid not in seen]
+        return hits
+
+    def _routed_mask(
+        self, state: _LexicalState, documents: Sequence[str], mask: np.ndarray | None
+    ) -> np.ndarray | None:
+        """The chunks of `documents` (within `mask`), or None when there are none."""
+        if not documents:
+            return None
+        codes, per_chunk = state.document_codes
+        focus = np.isin(per_chunk, [codes[d] for d in documents if d in codes])
+        return focus if mask is None else focus & mask
 
     def _top(
         self, state: _LexicalState, scores: np.ndarray, mask: np.ndarray | None
