@@ -45,6 +45,7 @@ from policyqa.answering.notes import (
     documents_searched,
     language_notes,
     place_notes,
+    unit_notes,
 )
 from policyqa.answering.periods import years_in
 from policyqa.answering.same_meaning import in_question_language, language_chosen_over_question
@@ -214,6 +215,7 @@ class Assistant:
             answer.text = self._not_found(analysis, evidence, filters)
         else:
             answer.notes.extend(language_notes(answer, language))
+            answer.notes.extend(unit_notes(answer, language))
             answer.notes.extend(area_notes(answer, analysis))
         if not self.composer.streams:
             yield AnswerEvent(delta=answer.text)

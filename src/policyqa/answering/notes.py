@@ -3,6 +3,7 @@ which asked-about area the sources do not name."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 
 from policyqa.answering import prompts
@@ -21,6 +22,33 @@ def language_notes(answer: Answer, language: str) -> list[str]:
         return [prompts.message("other-language", language)]
     marks = "".join(f"[{n}]" for n in other)
     return [prompts.message("other-language-some", language, marks=marks)]
+
+
+# Korean money units as documents write them ("657,680백만원", "(단위: 백만원, %)", "10.6조원"):
+# a reader of an English answer cannot read the figure without them. Language facts, not domain.
+_KOREAN_MONEY = re.compile(r"(?:\d[\d,.]*|단위\s*[:：]\s*)(조|억|천만|백만|만|천)?원(?![칙인장])")
+_MONEY_UNITS = {
+    "조": "trillion won",
+    "억": "100 million won",
+    "천만": "10 million won",
+    "백만": "million won",
+    "만": "10,000 won",
+    "천": "thousand won",
+    "": "won",
+}
+
+
+def unit_notes(answer: Answer, language: str) -> list[str]:
+    """For an English answer that quotes Korean amounts: what their units are ("백만원 =
+    million won"), in the order the quotes first use them."""
+    if language != "en":
+        return []
+    quoted = " ".join(c.quote for c in answer.citations if c.language == "ko")
+    found = dict.fromkeys(m.group(1) or "" for m in _KOREAN_MONEY.finditer(quoted))
+    if not found or list(found) == [""]:
+        return []
+    units = "; ".join(f"{prefix}원 = {_MONEY_UNITS[prefix]}" for prefix in found)
+    return [prompts.message("korean-units", language, units=units)]
 
 
 def area_notes(answer: Answer, analysis: QuestionAnalysis) -> list[str]:
