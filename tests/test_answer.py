@@ -459,6 +459,23 @@ def test_other_language_sentences_give_way_to_the_same_sentence_in_the_questions
     assert asked == chosen
 
 
+def test_a_question_for_the_other_languages_wording_gets_the_sentence_that_holds_it() -> None:
+    from policyqa.answering.same_meaning import with_requested_counterparts
+
+    meanings = _Meanings([["5-piece", "5종"]])
+    english = _candidate(0, 'Offer a "growth 5-piece set" to anchor companies.', False)
+    korean = _candidate(1, "앵커기업에 '성장 5종 세트'를 제공", True)
+    unrelated = _candidate(1, "설계도의 출발점은 수도권 일극 구조이다.", True)
+    candidates = [english, unrelated, korean]
+    asked = _analysis("What's the Korean term for the 'growth 5-piece set'?", "en")
+    assert asked.requested_language == "ko"
+    result = with_requested_counterparts([english], candidates, asked, meanings)
+    assert [c.span.text for c in result] == [english.span.text, korean.span.text]
+    # a question that asks for no other language keeps its sentences
+    plain = _analysis("What is the 'growth 5-piece set'?", "en")
+    assert with_requested_counterparts([english], candidates, plain, meanings) == [english]
+
+
 def test_list_blocks_are_runs_of_short_adjacent_items() -> None:
     from policyqa.answering.sentences import list_blocks
     from policyqa.core.text import sentence_spans

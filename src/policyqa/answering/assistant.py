@@ -48,7 +48,11 @@ from policyqa.answering.notes import (
     unit_notes,
 )
 from policyqa.answering.periods import years_in
-from policyqa.answering.same_meaning import in_question_language, language_chosen_over_question
+from policyqa.answering.same_meaning import (
+    in_question_language,
+    language_chosen_over_question,
+    with_requested_counterparts,
+)
 from policyqa.answering.sentences import (
     Candidate,
     in_reading_order,
@@ -178,6 +182,7 @@ class Assistant:
             return
         encoder = self.searcher.multilingual_encoder()
         chosen = in_question_language(chosen, candidates, analysis, encoder)
+        chosen = with_requested_counterparts(chosen, candidates, analysis, encoder)
         chosen = with_antecedents(without_gap_items(chosen, passages), passages)
         continued = with_continuations(chosen, passages)
         gap = stated_gap(continued, passages, analysis, candidates)
@@ -214,7 +219,9 @@ class Assistant:
             answer.refusal = "unverified"
             answer.text = self._not_found(analysis, evidence, filters)
         else:
-            answer.notes.extend(language_notes(answer, language))
+            if analysis.requested_language in (None, language):
+                # (quotes in the language asked for need no note that they are in it)
+                answer.notes.extend(language_notes(answer, language))
             answer.notes.extend(unit_notes(answer, language))
             answer.notes.extend(area_notes(answer, analysis))
         if not self.composer.streams:

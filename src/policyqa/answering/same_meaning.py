@@ -65,3 +65,37 @@ def in_question_language(
             result.append(pool[best])
         # else: the answer says it already in the question's language
     return in_reading_order(result)
+
+
+def with_requested_counterparts(
+    chosen: list[Candidate],
+    candidates: Sequence[Candidate],
+    analysis: QuestionAnalysis,
+    encoder: Embeddings | None,
+) -> list[Candidate]:
+    """A question that asks for the other language's wording ("What's the Korean term for the
+    'growth 5-piece set'?") mostly finds its sentence in its own language: each chosen sentence
+    in the question's language is followed by the sentence of the asked language that says the
+    same (multilingual similarity at least SAME_MEANING), which holds the wording asked for."""
+    if encoder is None or analysis.requested_language in (None, analysis.language):
+        return chosen
+    own = [c for c in chosen if not c.other_language]
+    pool = [c for c in candidates if c.other_language][:SAME_MEANING_POOL]
+    if not own or not pool:
+        return chosen
+    vectors = np.asarray(encoder.embed_documents([c.span.text for c in own + pool]))
+    vectors /= np.linalg.norm(vectors, axis=1, keepdims=True) + 1e-12
+    similarity = vectors[: len(own)] @ vectors[len(own) :].T
+    taken = {(c.passage_index, c.span.start) for c in chosen}
+    out: list[Candidate] = []
+    for cand in chosen:
+        out.append(cand)
+        if cand.other_language:
+            continue
+        row = similarity[own.index(cand)]
+        best = int(row.argmax())
+        key = (pool[best].passage_index, pool[best].span.start)
+        if row[best] >= SAME_MEANING and key not in taken:
+            taken.add(key)
+            out.append(pool[best])
+    return out
