@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 from langchain_core.embeddings import Embeddings
@@ -18,6 +19,13 @@ def language_chosen_over_question(analysis: QuestionAnalysis) -> bool:
     language asked to be answered in the other)."""
     own = "en" if detect_language(analysis.asked) == "en" else "ko"
     return analysis.language != own
+
+
+def _similarity(encoder: Embeddings, left: Sequence[Candidate], right: Sequence[Candidate]) -> Any:
+    """Cosine similarity of each of `left`'s sentences (rows) to each of `right`'s."""
+    vectors = np.asarray(encoder.embed_documents([c.span.text for c in [*left, *right]]))
+    vectors /= np.linalg.norm(vectors, axis=1, keepdims=True) + 1e-12
+    return vectors[: len(left)] @ vectors[len(left) :].T
 
 
 def in_question_language(
@@ -43,9 +51,7 @@ def in_question_language(
     pool = pool[:SAME_MEANING_POOL]
     if encoder is None or not pool:
         return chosen
-    vectors = np.asarray(encoder.embed_documents([c.span.text for c in others + pool]))
-    vectors /= np.linalg.norm(vectors, axis=1, keepdims=True) + 1e-12
-    similarity = vectors[: len(others)] @ vectors[len(others) :].T
+    similarity = _similarity(encoder, others, pool)
 
     def key(c: Candidate) -> tuple[int, int]:
         return (c.passage_index, c.span.start)
@@ -83,9 +89,7 @@ def with_requested_counterparts(
     pool = [c for c in candidates if c.other_language][:SAME_MEANING_POOL]
     if not own or not pool:
         return chosen
-    vectors = np.asarray(encoder.embed_documents([c.span.text for c in own + pool]))
-    vectors /= np.linalg.norm(vectors, axis=1, keepdims=True) + 1e-12
-    similarity = vectors[: len(own)] @ vectors[len(own) :].T
+    similarity = _similarity(encoder, own, pool)
     taken = {(c.passage_index, c.span.start) for c in chosen}
     out: list[Candidate] = []
     for cand in chosen:

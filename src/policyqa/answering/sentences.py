@@ -304,12 +304,11 @@ def select_sentences(
     passages: Sequence[Passage] = (),
 ) -> list[Candidate]:
     """Best sentence, then others close to it, skipping near-duplicates; in reading order. A
-    sentence from another document than the best one's must also be about the question nearly
-    as much (SENTENCE_RELEVANCE of its coverage; checked when `passages` are given): a
-    high-ranked passage of an unrelated
-    document ("we have developed a stronger pool of startups") otherwise rides along with the
-    sentence that answers, most often when that one is in the other language and so ranks
-    lower."""
+    sentence from none of the chosen sentences' documents must cover at least
+    SENTENCE_RELEVANCE of the question coverage of one of them (checked when `passages` are
+    given): a high-ranked passage of an unrelated document ("we have developed a stronger pool
+    of startups") otherwise rides along with the sentence that answers, most often when that
+    one is in the other language and so ranks lower."""
     if not candidates or candidates[0].score <= 0:
         return []
     best = candidates[0].score

@@ -37,14 +37,8 @@ class PageHead:
 
     def metadata(self) -> dict[str, str | int]:
         # The chunk metadata keys a head shares, so that document filters apply to it as well.
-        return {
-            "doc_id": self.doc_id,
-            "title": self.title,
-            "page": self.page,
-            "page_label": self.page_label,
-            "language": self.language,
-            "content_hash": self.content_hash,
-        }
+        shared: dict[str, str | int] = {key: getattr(self, key) for key in sorted(HEAD_KEYS)}
+        return {**shared, "content_hash": self.content_hash}
 
 
 # Chunk metadata keys a page head carries: a filter on any other key (a section) is applied to

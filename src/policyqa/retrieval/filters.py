@@ -74,6 +74,12 @@ def to_chroma_where(filters: Filters) -> dict[str, Any] | None:
     return clauses[0] if len(clauses) == 1 else {"$and": clauses}
 
 
+def within_documents(where: dict[str, Any] | None, documents: Sequence[str]) -> dict[str, Any]:
+    """A Chroma `where` that keeps what `where` keeps, in `documents` only."""
+    clause: dict[str, Any] = {"doc_id": {"$in": list(documents)}}
+    return clause if where is None else {"$and": [where, clause]}
+
+
 def is_metadata_key(key: object) -> bool:
     """A plain metadata name; never a Chroma operator such as "$and"."""
     return isinstance(key, str) and re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", key) is not None

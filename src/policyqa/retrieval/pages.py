@@ -15,7 +15,7 @@ from policyqa.core.tuning import PAGE_CANDIDATES, PAGE_SHARE
 from policyqa.index.embed import EmbedderSpec
 from policyqa.index.pages import HEAD_KEYS, query_heads, wants_heads
 from policyqa.index.store import Store
-from policyqa.retrieval.filters import Filters, to_chroma_where
+from policyqa.retrieval.filters import Filters, to_chroma_where, within_documents
 from policyqa.retrieval.fusion import RankedList
 
 PageHits = Sequence[tuple[str, int, float]]  # (doc id, page, similarity), best first
@@ -127,10 +127,7 @@ def page_lists(
     own similarity here: its page is judged by the chunk, not left at zero beside pages that
     have a head. No head found (an index without heads, a filter no head passes): no list."""
     where = head_where(filters)
-    scoped: dict[str, Any] | None = None
-    if routed:
-        clause: dict[str, Any] = {"doc_id": {"$in": list(routed)}}
-        scoped = clause if where is None else {"$and": [where, clause]}
+    scoped = within_documents(where, routed) if routed else None
     out = []
     for spec, vector, shares, chunk_hits in queries:
         if not weighs(spec, shares, view.languages):

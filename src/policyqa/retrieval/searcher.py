@@ -38,7 +38,7 @@ from policyqa.retrieval.calibration import Calibration, TermMatch, TermTable
 from policyqa.retrieval.calibration_store import CalibrationStore
 from policyqa.retrieval.crosslang import Lexicon, flattened, romanize, romanized_forms
 from policyqa.retrieval.documents import DocumentRouter, lift, routed
-from policyqa.retrieval.filters import Filters, chunk_mask, to_chroma_where
+from policyqa.retrieval.filters import Filters, chunk_mask, to_chroma_where, within_documents
 from policyqa.retrieval.fusion import MISSING_FACTOR, Fused, RankedList, top_per_language
 from policyqa.retrieval.pages import PageView, page_lists, with_page_share
 from policyqa.retrieval.priors import adjust
@@ -329,7 +329,7 @@ class HybridSearcher:
                 (s, self._query_vector(s, e, query), shares[s], found.get(s, []))
                 for s, e in dense_specs
             ]
-            scope = (state.page_view, filters, mask, routed(gains))
+            scope = (state.page_view, filters, mask, named)
             pages = page_lists(self.store, vectors, *scope, dense_weight * PAGE_SHARE)
             lists = with_page_share(lists + pages)
         fused = self._fuse(state, query, language, lists, dense_hits)
@@ -527,9 +527,8 @@ class HybridSearcher:
         )
         missing = absent(documents, dict(hits), state)
         if missing:
-            inside: dict[str, Any] = {"doc_id": {"$in": missing}}
-            scoped = {"$and": [where, inside]} if where else inside
             seen = {cid for cid, _ in hits}
+            scoped = within_documents(where, missing)
             extra = self.store.query(spec, vector, self.candidates, scoped)
             hits += [(cid, value) for cid, value in extra if cid not in seen]
         return hits
