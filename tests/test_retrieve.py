@@ -2,6 +2,7 @@ from pathlib import Path
 
 import pytest
 
+from policyqa.core.tuning import TRANSLATED_WEIGHT
 from policyqa.pipeline import Pipeline
 from policyqa.retrieval.filters import parse_filters, to_chroma_where
 
@@ -405,6 +406,37 @@ def test_term_table_finds_the_other_language_for_a_word_no_glossary_knows(
     far = unit_rows([-np.asarray(use.embed_query("commute"))])
     searcher.use_calibration(None, {"ko": TermTable("ko", ("광역철도",), ("광역철도",), far)})
     assert searcher.terms.match(state.token, question, "en") == []
+
+
+def test_translated_terms_weigh_what_bm25_weighs_on_the_chunks_they_search(
+    indexed: Pipeline,
+) -> None:
+    """An English question's translated terms score Korean chunks with the Korean lexical
+    weight (BM25 over Kiwi morphemes is the strong retriever there); a Korean question's
+    keep their own, higher, weight on English chunks."""
+    searcher = indexed.searcher
+    searcher.lexical_weight = {"ko": 0.8, "en": 0.35}
+    searcher.use_calibration(None, {})
+    state = searcher.lexical()
+    for question, language, expected in [
+        ("What is the transport budget?", "en", 0.8),
+        ("교통 예산은 얼마인가요?", "ko", 0.8),
+    ]:
+        translations = searcher.translations(state, question, language)
+        assert translations, question
+        lists = searcher._lexical_lists(state, question, language, None, translations)
+        translated = next(x for x in lists if x.name == "lexical:translated")
+        assert translated.weight == pytest.approx(expected * TRANSLATED_WEIGHT)
+    searcher.lexical_weight = {"ko": 0.3, "en": 0.6}
+    lists = searcher._lexical_lists(
+        state,
+        "교통 예산은 얼마인가요?",
+        "ko",
+        None,
+        searcher.translations(state, "교통 예산은 얼마인가요?", "ko"),
+    )
+    translated = next(x for x in lists if x.name == "lexical:translated")
+    assert translated.weight == pytest.approx(0.6 * TRANSLATED_WEIGHT)
 
 
 def test_calibration_is_stored_with_the_index_and_redone_when_it_changes(

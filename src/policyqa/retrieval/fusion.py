@@ -213,7 +213,7 @@ def fuse_by_language(
     fused: list[Fused] = []
     for side, per_list in by_side.items():
         factor = factors[0] if side == "own" else factors[1]
-        language = question_language if side == "own" else _other(question_language)
+        language = question_language if side == "own" else other_language(question_language)
         group_scale: dict[str, float] = {}
         for name, scores in per_list.items():
             group = named[name].scale_group
@@ -248,5 +248,6 @@ def fuse_by_language(
     return fused
 
 
-def _other(language: str) -> str:
+def other_language(language: str) -> str:
+    """"en" for "ko" and "ko" for "en"; any other code stays."""
     return {"ko": "en", "en": "ko"}.get(language, language)

@@ -39,7 +39,13 @@ from policyqa.retrieval.calibration_store import CalibrationStore
 from policyqa.retrieval.crosslang import Lexicon, flattened, romanize, romanized_forms
 from policyqa.retrieval.documents import DocumentRouter, lift, routed
 from policyqa.retrieval.filters import Filters, chunk_mask, to_chroma_where, within_documents
-from policyqa.retrieval.fusion import MISSING_FACTOR, Fused, RankedList, top_per_language
+from policyqa.retrieval.fusion import (
+    MISSING_FACTOR,
+    Fused,
+    RankedList,
+    other_language,
+    top_per_language,
+)
 from policyqa.retrieval.pages import PageView, page_lists, with_page_share
 from policyqa.retrieval.priors import adjust
 from policyqa.retrieval.weighing import (
@@ -474,7 +480,11 @@ class HybridSearcher:
                     scores=self._top(
                         state, translated, other_side if mask is None else mask & other_side
                     ),
-                    weight=weight * translated_weight(self.calibration, language),
+                    # BM25 on Korean text (Kiwi morphemes) is worth more than on English: an
+                    # English question's terms searched in Korean chunks weigh what a Korean
+                    # question's own words would there. Never less than the question's own.
+                    weight=max(weight, self.lexical_weight.get(other_language(language), 0.5))
+                    * translated_weight(self.calibration, language),
                     judges=lambda chunk_language: chunk_language not in (language, "mixed"),
                     normalize="max",
                     bound=state.index.max_score(tokens, weights),
