@@ -347,6 +347,15 @@ def test_a_question_word_meets_its_capitalised_form_in_a_document() -> None:
     assert scores[0] > plain[0] and scores[2] > 0
     # an acronym in the question stays the acronym only
     assert tokenizer.capitalised_forms("RISE 사업") == []
+    # a heading's plural meets the question's singular and the reverse
+    sheets = LexicalIndex(["d"], tokenizer.tokenize_many(["CONSOLIDATED BALANCE SHEETS"]))
+    asked = "Basing your answer on the balance sheet, what are accounts payable?"
+    with_forms = tokenizer.tokenize(asked) + [
+        f for f in tokenizer.capitalised_forms(asked) if sheets.contains(f)
+    ]
+    assert "SHEETS" in with_forms
+    assert sheets.scores(with_forms)[0] > sheets.scores(tokenizer.tokenize(asked))[0]
+    assert "FLOW" in tokenizer.capitalised_forms("cash flows")
 
 
 def test_a_language_specific_embedder_carries_its_chunks() -> None:

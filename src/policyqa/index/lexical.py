@@ -97,12 +97,12 @@ class Tokenizer:
         forms = []
         for match in _WORD.finditer(fold_width(text)):
             written = match.group(0).strip(_STRIP)
-            if (
-                _acronym_length(written)
-                and not written.isupper()
-                and written.lower() not in ENGLISH_STOP_WORDS
-            ):
-                forms.append(written.upper())
+            if written.isupper() or written.lower() in ENGLISH_STOP_WORDS:
+                continue
+            # The plural or singular a heading may use instead ("balance sheet" meets
+            # "BALANCE SHEETS", "cash flow" "CASH FLOWS").
+            other = written[:-1] if written.lower().endswith("s") else written + "s"
+            forms += [w.upper() for w in (written, other) if _acronym_length(w)]
         return forms
 
     def tokenize(self, text: str) -> list[str]:
