@@ -318,10 +318,14 @@ def select_sentences(
     for cand in candidates:
         if len(chosen) >= max_sentences or cand.score < 0.6 * best:
             break
-        if passages and chosen and not any(
-            passages[c.passage_index].chunk.doc_id == passages[cand.passage_index].chunk.doc_id
-            or cand.coverage >= SENTENCE_RELEVANCE * c.coverage
-            for c in chosen
+        if (
+            passages
+            and chosen
+            and not any(
+                passages[c.passage_index].chunk.doc_id == passages[cand.passage_index].chunk.doc_id
+                or cand.coverage >= SENTENCE_RELEVANCE * c.coverage
+                for c in chosen
+            )
         ):
             continue
         tokens = set(tokenize(cand.span.text))

@@ -249,5 +249,5 @@ def fuse_by_language(
 
 
 def other_language(language: str) -> str:
-    """"en" for "ko" and "ko" for "en"; any other code stays."""
+    """The other of Korean and English ("ko" <-> "en"); any other code stays."""
     return {"ko": "en", "en": "ko"}.get(language, language)
