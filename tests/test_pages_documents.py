@@ -20,6 +20,7 @@ from policyqa.retrieval.documents import (
     document_prior,
     joined_words,
     lift,
+    mixed_words,
     name_words,
     question_terms,
     routed,
@@ -127,6 +128,18 @@ def test_router_routes_by_file_name_and_lift_raises_its_chunks() -> None:
     lifted = lift(fused, chunks, position, gains)
     assert lifted[0].chunk_id == chunks[0].id
     assert lift(fused, chunks, position, {}) == fused
+
+
+def test_a_name_of_letters_and_digits_routes_as_one_word() -> None:
+    """ "3M" is "3" and "m" to the tokenizer, words every filing holds; as a name it is one."""
+    assert mixed_words("3M_2018_10K.pdf for 3M's A380") == {"3m", "10k", "a380"}
+    names = ("3M", "ACME", "ZENITH", "ORBIT", "DELTA")
+    chunks = [_chunk(f"{n}_2018_10K.pdf", 1, "3 m units of revenue, $ in m") for n in names]
+    tokenizer = Tokenizer()
+    router = DocumentRouter(chunks, lambda c: tokenizer.tokenize(c.context_text), {}, tokenizer)
+    assert routed(router.gains("What was the FY2018 capital expenditure of 3M?")) == [
+        "3M_2018_10K.pdf"
+    ]
 
 
 # -- page heads -----------------------------------------------------------------------------------

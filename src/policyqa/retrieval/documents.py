@@ -32,6 +32,11 @@ _LATIN_WORD = re.compile(r"[A-Za-z][A-Za-z'’]*")
 _PREFIXED_NUMBER = re.compile(r"\b([A-Za-z]{1,3})(\d{2,4})\b")  # FY2018, Q3 ...
 _HANGUL = re.compile(r"[\uac00-\ud7a3]")
 _EXTENSION = re.compile(r"\.[A-Za-z0-9]{1,5}$")
+# A word of letters and digits together ("3M", "10K", "A380"): tokenizers split it, but as a
+# name it is one word.
+_MIXED_WORD = re.compile(
+    r"(?<![A-Za-z0-9])(?=[A-Za-z]*\d)(?=\d*[A-Za-z])[A-Za-z0-9]{2,}(?![A-Za-z0-9])"
+)
 
 
 def name_words(doc_id: str, title: str = "") -> str:
@@ -42,6 +47,11 @@ def name_words(doc_id: str, title: str = "") -> str:
         for part in _SEPARATORS.split(name):
             out.extend(w for w in _CAMEL.split(part) if w)
     return " ".join(out)
+
+
+def mixed_words(text: str) -> set[str]:
+    """Lower-cased words of letters and digits together: "3M_2018_10K" -> {"3m", "10k"}."""
+    return {m.group(0).lower() for m in _MIXED_WORD.finditer(text)}
 
 
 def joined_words(text: str, longest: int = 3) -> list[str]:
@@ -98,7 +108,11 @@ class DocumentRouter:
         for doc_id in ids:
             words = name_words(doc_id, titles.get(doc_id, ""))
             # Lower-cased too: a long all-capital file name word is not an acronym.
-            names.append(set(tokenizer.tokenize(words)) | set(tokenizer.tokenize(words.lower())))
+            names.append(
+                set(tokenizer.tokenize(words))
+                | set(tokenizer.tokenize(words.lower()))
+                | mixed_words(f"{doc_id} {titles.get(doc_id, '')}")
+            )
         held = [languages[d] for d in ids]
         self.profiles = build_profiles(ids, [tokens[d] for d in ids], names, held)
 
@@ -160,6 +174,7 @@ def question_terms(query: str, tokenize: Callable[[str], list[str]]) -> list[str
     ("how", "어떻다"), which name no document."""
     joined = " ".join(w.lower() for w in joined_words(query))
     terms = tokenize(query) + tokenize(split_numbers(query)) + (tokenize(joined) if joined else [])
+    terms += sorted(mixed_words(query))
     return [t for t in terms if t not in QUESTION_WORDS]
 
 
