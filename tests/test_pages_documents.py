@@ -277,7 +277,7 @@ def test_the_named_documents_best_chunks_are_candidates_beside_the_corpus_top(
     fake_settings: Settings, fakes: dict[str, CountingFake]
 ) -> None:
     """Among many filings the one a question names rarely reaches the top of all of them on
-    shared words: its best chunks join the candidates of BM25 and of the embedders."""
+    shared words: its best chunks join BM25's candidates."""
     corpus = fake_settings.corpus
     corpus.mkdir(parents=True)
     for number in range(12):
@@ -309,9 +309,3 @@ def test_the_named_documents_best_chunks_are_candidates_beside_the_corpus_top(
     assert "ACME_2019_10K.md" not in documents(alone.scores)
     with_named = searcher._lexical_lists(state, question, "en", None, named=named)[0]
     assert "ACME_2019_10K.md" in documents(with_named.scores)
-    spec, embeddings = searcher.embedders[0]
-    vector = embeddings.embed_query(question)
-    plain = documents(dict(searcher._dense_hits(state, spec, vector, None, (), "en")))
-    outside = next(d for d in state.router.profiles.doc_ids if d not in plain)
-    hits = searcher._dense_hits(state, spec, vector, None, [outside], "en")
-    assert outside in documents(dict(hits)) and plain <= documents(dict(hits))

@@ -38,7 +38,7 @@ from policyqa.retrieval.calibration import Calibration, TermMatch, TermTable
 from policyqa.retrieval.calibration_store import CalibrationStore
 from policyqa.retrieval.crosslang import Lexicon, flattened, romanize, romanized_forms
 from policyqa.retrieval.documents import DocumentRouter, lift, routed
-from policyqa.retrieval.filters import Filters, chunk_mask, to_chroma_where, within_documents
+from policyqa.retrieval.filters import Filters, chunk_mask, to_chroma_where
 from policyqa.retrieval.fusion import (
     MISSING_FACTOR,
     Fused,
@@ -306,7 +306,7 @@ class HybridSearcher:
             (
                 spec,
                 self._dense_hits(
-                    state, spec, self._query_vector(spec, embeddings, query), where, named, language
+                    state, spec, self._query_vector(spec, embeddings, query), where, language
                 ),
             )
             for spec, embeddings in dense_specs
@@ -524,24 +524,18 @@ class HybridSearcher:
         spec: EmbedderSpec,
         vector: list[float],
         where: dict[str, Any] | None,
-        documents: Sequence[str],
         language: str,
     ) -> list[tuple[str, float]]:
-        """One embedder's candidates, and the best chunks of each document the question names
-        that has none among them (as `_lexical_lists` does for BM25)."""
-        hits = top_per_language(
+        """One embedder's candidates. Unlike BM25 (`_lexical_lists`), a dense search does not
+        add the best chunks of a named document that has none among them: a Chroma query
+        scoped to one document changed no rank on any development set, and at 100k chunks it
+        cost about 90 ms a question (a filtered nearest-neighbour search)."""
+        return top_per_language(
             self.store.query(spec, vector, self.candidates * DENSE_DEPTH, where),
             state.chunk_language,
             self.candidates,
             language,
         )
-        missing = absent(documents, dict(hits), state)
-        if missing:
-            seen = {cid for cid, _ in hits}
-            scoped = within_documents(where, missing)
-            extra = self.store.query(spec, vector, self.candidates, scoped)
-            hits += [(cid, value) for cid, value in extra if cid not in seen]
-        return hits
 
     def _routed_mask(
         self, state: _LexicalState, documents: Sequence[str], mask: np.ndarray | None
