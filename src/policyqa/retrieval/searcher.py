@@ -302,11 +302,22 @@ class HybridSearcher:
         dense_weight = 1.0 - self.lexical_weight.get(language, 0.5)
         dense_specs = [(s, e) for s, e in self.embedders if s.covers(language)]
         where = to_chroma_where(filters) if filters else None
+        # Unlike BM25, a dense search adds no chunks of a named document missing from its
+        # candidates: a Chroma query scoped to one document changed no rank on any development
+        # set and cost about 90 ms a question at 100k chunks (docs/performance.md).
         dense_hits = [
             (
                 spec,
-                self._dense_hits(
-                    state, spec, self._query_vector(spec, embeddings, query), where, language
+                top_per_language(
+                    self.store.query(
+                        spec,
+                        self._query_vector(spec, embeddings, query),
+                        self.candidates * DENSE_DEPTH,
+                        where,
+                    ),
+                    state.chunk_language,
+                    self.candidates,
+                    language,
                 ),
             )
             for spec, embeddings in dense_specs
@@ -517,25 +528,6 @@ class HybridSearcher:
             ),
         )
         return lists
-
-    def _dense_hits(
-        self,
-        state: _LexicalState,
-        spec: EmbedderSpec,
-        vector: list[float],
-        where: dict[str, Any] | None,
-        language: str,
-    ) -> list[tuple[str, float]]:
-        """One embedder's candidates. Unlike BM25 (`_lexical_lists`), a dense search does not
-        add the best chunks of a named document that has none among them: a Chroma query
-        scoped to one document changed no rank on any development set, and at 100k chunks it
-        cost about 90 ms a question (a filtered nearest-neighbour search)."""
-        return top_per_language(
-            self.store.query(spec, vector, self.candidates * DENSE_DEPTH, where),
-            state.chunk_language,
-            self.candidates,
-            language,
-        )
 
     def _routed_mask(
         self, state: _LexicalState, documents: Sequence[str], mask: np.ndarray | None
