@@ -356,6 +356,33 @@ def test_a_question_word_meets_its_capitalised_form_in_a_document() -> None:
     assert "SHEETS" in with_forms
     assert sheets.scores(with_forms)[0] > sheets.scores(tokenizer.tokenize(asked))[0]
     assert "FLOW" in tokenizer.capitalised_forms("cash flows")
+    # plurals of "-es" and "-ies" both ways; an "s" that is not a plural's is not dropped
+    assert {"TAXES", "LOSSES"} <= set(tokenizer.capitalised_forms("tax on the loss"))
+    assert "ENTRY" in tokenizer.capitalised_forms("journal entries")
+    assert "GA" not in tokenizer.capitalised_forms("natural gas")
+
+
+@pytest.mark.parametrize(
+    ("word", "other"),
+    [
+        ("sheet", "sheets"),
+        ("sheets", "sheet"),
+        ("tax", "taxes"),
+        ("taxes", "tax"),
+        ("loss", "losses"),
+        ("losses", "loss"),
+        ("entry", "entries"),
+        ("entries", "entry"),
+        ("day", "days"),
+        ("gas", ""),
+        ("status", ""),
+        ("analysis", ""),
+    ],
+)
+def test_other_number_of_an_english_noun(word: str, other: str) -> None:
+    from policyqa.index.lexical import other_number
+
+    assert other_number(word) == other
 
 
 def test_a_language_specific_embedder_carries_its_chunks() -> None:

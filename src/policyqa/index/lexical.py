@@ -54,6 +54,27 @@ def _acronym_length(word: str) -> bool:
     return 2 <= len(word) <= ACRONYM_LETTERS and word.isalpha()
 
 
+def other_number(word: str) -> str:
+    """An English noun's plural if it reads as a singular, else its singular ("sheet" <->
+    "sheets", "tax" <-> "taxes", "loss" <-> "losses", "entry" <-> "entries"), in lower case;
+    "" where no plural rule fits ("gas", "status": an "s" that is not a plural's). A wrong
+    guess ("series" -> "sery") costs nothing: a form counts only where the index holds it."""
+    word = word.lower()
+    if word.endswith("ies") and len(word) > 4:
+        return word[:-3] + "y"
+    if word.endswith(("sses", "xes", "ches", "shes", "zes")):
+        return word[:-2]
+    if word.endswith(("ss", "x", "ch", "sh", "z")):
+        return word + "es"
+    if word.endswith(("us", "is", "as")):
+        return ""
+    if word.endswith("s"):
+        return word[:-1]
+    if word.endswith("y") and len(word) > 2 and word[-2] not in "aeiou":
+        return word[:-1] + "ies"
+    return word + "s"
+
+
 class Tokenizer:
     """Language-aware tokens for BM25. Kiwi loads on first Korean text, once per process."""
 
@@ -101,8 +122,7 @@ class Tokenizer:
                 continue
             # The plural or singular a heading may use instead ("balance sheet" meets
             # "BALANCE SHEETS", "cash flow" "CASH FLOWS").
-            other = written[:-1] if written.lower().endswith("s") else written + "s"
-            forms += [w.upper() for w in (written, other) if _acronym_length(w)]
+            forms += [w.upper() for w in (written, other_number(written)) if _acronym_length(w)]
         return forms
 
     def tokenize(self, text: str) -> list[str]:
