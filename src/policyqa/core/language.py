@@ -68,3 +68,8 @@ def requested_language(query: str) -> str | None:
     if detect_language(query) == "ko" and _ASKS_ENGLISH.search(query):
         return "en"
     return None
+
+
+def other_language(language: str) -> str:
+    """The other of Korean and English ("ko" <-> "en"); any other code stays."""
+    return {"ko": "en", "en": "ko"}.get(language, language)

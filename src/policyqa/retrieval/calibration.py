@@ -33,6 +33,7 @@ from typing import Any
 
 import numpy as np
 
+from policyqa.core.language import other_language
 from policyqa.core.tuning import (
     COUNTERPART_COSINE,
     OWN_LANGUAGE_PRIOR,
@@ -304,8 +305,8 @@ class Calibration:
 
     def _repeated(self, language: str) -> float:
         """How far the other language's passages repeat `language`'s (0: not at all)."""
-        other = {"ko": "en", "en": "ko"}.get(language)
-        return min(1.0, max(0.0, self.counterparts.get(other, 0.0))) if other else 0.0
+        other = other_language(language)
+        return min(1.0, max(0.0, self.counterparts.get(other, 0.0)))
 
     def other_language_prior(self, language: str) -> float:
         """The factor for other-language passages of a question in `language`."""

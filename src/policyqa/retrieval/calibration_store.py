@@ -14,6 +14,7 @@ from typing import Any
 
 import numpy as np
 
+from policyqa.core.language import other_language
 from policyqa.core.text import sentence_spans
 from policyqa.core.tuning import COUNTERPART_SAMPLE
 from policyqa.retrieval.calibration import (
@@ -172,7 +173,7 @@ def _counterparts(searcher: Any, chunks: Sequence[Any]) -> dict[str, float]:
     out: dict[str, float] = {}
     by_language = {lang: [c for c in chunks if c.language == lang] for lang in ("ko", "en")}
     for language, own in by_language.items():
-        other = "en" if language == "ko" else "ko"
+        other = other_language(language)
         if not own or not by_language[other]:
             continue
         sample = rng.sample(own, min(COUNTERPART_SAMPLE, len(own)))

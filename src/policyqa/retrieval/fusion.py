@@ -15,6 +15,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
+from policyqa.core.language import other_language
 from policyqa.core.tuning import DENSE_SHARE_OF_STRENGTH
 from policyqa.core.tuning import MISSING_FACTOR as MISSING_FACTOR
 
@@ -246,8 +247,3 @@ def fuse_by_language(
             fused.append(Fused(cid, score * factor, parts))
     fused.sort(key=lambda f: (-f.score, f.chunk_id))
     return fused
-
-
-def other_language(language: str) -> str:
-    """The other of Korean and English ("ko" <-> "en"); any other code stays."""
-    return {"ko": "en", "en": "ko"}.get(language, language)

@@ -20,7 +20,7 @@ from typing import Any
 import numpy as np
 from langchain_core.embeddings import Embeddings
 
-from policyqa.core.language import detect_language, requested_language
+from policyqa.core.language import detect_language, other_language, requested_language
 from policyqa.core.memo import BoundedCache
 from policyqa.core.models import Chunk, Passage, chunk_id
 from policyqa.core.tuning import (
@@ -39,13 +39,7 @@ from policyqa.retrieval.calibration_store import CalibrationStore
 from policyqa.retrieval.crosslang import Lexicon, flattened, romanize, romanized_forms
 from policyqa.retrieval.documents import DocumentRouter, lift, routed
 from policyqa.retrieval.filters import Filters, chunk_mask, to_chroma_where
-from policyqa.retrieval.fusion import (
-    MISSING_FACTOR,
-    Fused,
-    RankedList,
-    other_language,
-    top_per_language,
-)
+from policyqa.retrieval.fusion import MISSING_FACTOR, Fused, RankedList, top_per_language
 from policyqa.retrieval.pages import PageView, page_lists, with_page_share
 from policyqa.retrieval.priors import adjust
 from policyqa.retrieval.weighing import (

@@ -11,6 +11,7 @@ from collections.abc import Callable, Mapping, Sequence
 import numpy as np
 from langchain_core.embeddings import Embeddings
 
+from policyqa.core.language import other_language
 from policyqa.core.memo import BoundedCache
 from policyqa.core.tuning import (
     DENSE_FLOOR_SHARE,
@@ -187,8 +188,7 @@ class TermMatcher:
         self._matches.clear()
 
     def match(self, token: str, query: str, language: str) -> list[TermMatch]:
-        other = {"ko": "en", "en": "ko"}.get(language)
-        table = self.tables.get(other) if other else None
+        table = self.tables.get(other_language(language))
         if table is None or not len(table) or self.encoder is None:
             return []
         key = (token, query)
